@@ -1,0 +1,13 @@
+//! Kubernetes API types and the pure logic around them: which resources exist, how objects
+//! are selected, validated, converted and printed. Architecture invariant: this crate does no
+//! I/O (no tokio, no HTTP, no etcd), so every rule in it is unit-testable in isolation.
+
+pub mod convert;
+pub mod fields;
+pub mod labels;
+pub mod printers;
+pub mod quantity;
+pub mod resources;
+pub mod validation;
+
+pub use k8s_openapi;

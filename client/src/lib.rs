@@ -1,0 +1,1 @@
+//! The list-watch client every component shares. STUB: filled in by the client work.
