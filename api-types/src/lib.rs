@@ -3,11 +3,13 @@
 //! I/O (no tokio, no HTTP, no etcd), so every rule in it is unit-testable in isolation.
 
 pub mod convert;
+pub mod defaults;
 pub mod fields;
 pub mod labels;
 pub mod printers;
 pub mod quantity;
 pub mod resources;
+pub mod strategic;
 pub mod validation;
 
 pub use k8s_openapi;

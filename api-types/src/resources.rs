@@ -276,6 +276,7 @@ const EVENTS_V1_FIELDS: &[&str] = &[
 
 /// Every resource served, grouped by group/version in discovery order. The first
 /// version listed for a group is its preferred version.
+#[rustfmt::skip]
 pub static RESOURCES: &[ResourceInfo] = &[
     // core/v1
     r("", "v1", "Binding", "bindings", "binding", &[], true, NONE).verbs(CREATE_ONLY),
@@ -376,8 +377,12 @@ pub fn find_by_kind(group: &str, version: &str, kind: &str) -> Option<&'static R
 
 /// The storage-version entry that holds `info`'s objects.
 pub fn storage_of(info: &ResourceInfo) -> &'static ResourceInfo {
-    find(info.storage_group, info.storage_version, info.storage_plural)
-        .expect("every resource's storage entry is in the table")
+    find(
+        info.storage_group,
+        info.storage_version,
+        info.storage_plural,
+    )
+    .expect("every resource's storage entry is in the table")
 }
 
 /// Every entry stored as itself: one per storage location (etcd key prefix).

@@ -1,1 +1,208 @@
-//! Test harness. STUB
+//! Test harness: a real etcd (Debian's `etcd` binary) on free loopback ports with its own
+//! data directory, and our apiserver started in-process on port 0, plus a kubeconfig that
+//! upstream kubectl, kube-rs and our own tools can use. Everything started is stopped when the
+//! harness is dropped, also when a test fails.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::process::{Child, Command};
+
+/// The bearer token the test kubeconfig carries. The apiserver allows anonymous requests
+/// until authentication lands, but kubectl prompts for a password when a user has no
+/// credential at all, so the kubeconfig must name one.
+pub const TEST_TOKEN: &str = "e2e-test-token";
+
+/// Picks a free loopback port by binding port 0 and releasing it.
+pub fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").context("binding a free loopback port")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A real etcd process on loopback, killed (by its PID) when dropped.
+pub struct TestEtcd {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+}
+
+impl TestEtcd {
+    /// Starts etcd with its data under `dir` and waits until it answers.
+    pub async fn start(dir: &Path) -> Result<Self> {
+        let mut last_err = None;
+        // A port picked by `free_port` can be taken by someone else before etcd binds it;
+        // try a few times before giving up.
+        for _ in 0..5 {
+            match Self::try_start(dir).await {
+                Ok(etcd) => return Ok(etcd),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.expect("at least one attempt was made"))
+    }
+
+    async fn try_start(dir: &Path) -> Result<Self> {
+        let client_port = free_port()?;
+        let peer_port = free_port()?;
+        let data_dir = dir.join(format!("etcd-{client_port}"));
+        let client_url = format!("http://127.0.0.1:{client_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+        let log = std::fs::File::create(dir.join(format!("etcd-{client_port}.log")))?;
+        let mut child = Command::new("etcd")
+            .arg("--name=test")
+            .arg(format!("--data-dir={}", data_dir.display()))
+            .arg(format!("--listen-client-urls={client_url}"))
+            .arg(format!("--advertise-client-urls={client_url}"))
+            .arg(format!("--listen-peer-urls={peer_url}"))
+            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+            .arg(format!("--initial-cluster=test={peer_url}"))
+            .arg("--log-level=error")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting etcd (install Debian's etcd-server package)")?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse()?;
+        loop {
+            if let Some(status) = child.try_wait()? {
+                bail!("etcd exited at start with {status}");
+            }
+            if tokio::net::TcpStream::connect(addr).await.is_ok() && health(&client_url).await {
+                return Ok(TestEtcd {
+                    child,
+                    endpoint: client_url,
+                });
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill().await;
+                bail!("etcd did not become healthy on {client_url} within 20s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops etcd and waits for it to exit.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Whether etcd's `/health` answers `true` (etcd serves it over plain HTTP on the client port).
+async fn health(url: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hostport = url.trim_start_matches("http://");
+    let Ok(mut s) = tokio::net::TcpStream::connect(hostport).await else {
+        return false;
+    };
+    let req = format!("GET /health HTTP/1.0\r\nHost: {hostport}\r\n\r\n");
+    if s.write_all(req.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf)).await;
+    matches!(read, Ok(Ok(_))) && String::from_utf8_lossy(&buf).contains("\"health\":\"true\"")
+}
+
+/// etcd plus our apiserver, in a temporary directory of its own.
+pub struct TestCluster {
+    pub etcd: TestEtcd,
+    pub apiserver: apiserver::RunningServer,
+    /// `https://127.0.0.1:<port>`.
+    pub url: String,
+    /// A kubeconfig naming `url`, the serving CA and `TEST_TOKEN`.
+    pub kubeconfig: PathBuf,
+    /// The CA bundle that verifies the apiserver's serving certificate.
+    pub ca_file: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCluster {
+    /// Starts etcd and the apiserver with default flags.
+    pub async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts etcd and the apiserver with extra apiserver flags (`--flag=value`).
+    pub async fn start_with(extra_flags: &[&str]) -> Result<Self> {
+        let dir = tempfile::Builder::new().prefix("e2e-").tempdir()?;
+        let etcd = TestEtcd::start(dir.path()).await?;
+        let cert_dir = dir.path().join("certs");
+        let mut args = vec![
+            "kube-apiserver".to_string(),
+            format!("--etcd-servers={}", etcd.endpoint),
+            "--bind-address=127.0.0.1".to_string(),
+            "--secure-port=0".to_string(),
+            format!("--cert-dir={}", cert_dir.display()),
+        ];
+        args.extend(extra_flags.iter().map(|s| s.to_string()));
+        let options = apiserver::Options::try_parse_from(args)?;
+        let apiserver = apiserver::start(options)
+            .await
+            .context("starting the apiserver")?;
+        let url = format!("https://127.0.0.1:{}", apiserver.local_addr().port());
+        let ca_file = cert_dir.join("apiserver.crt");
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &ca_file, TEST_TOKEN))?;
+        Ok(TestCluster {
+            etcd,
+            apiserver,
+            url,
+            kubeconfig,
+            ca_file,
+            dir,
+        })
+    }
+
+    /// Stops the apiserver, then etcd.
+    pub async fn stop(self) {
+        self.apiserver.stop().await;
+        self.etcd.stop().await;
+    }
+}
+
+/// A kubeconfig with one cluster, one token user and one current context named `test`.
+pub fn kubeconfig_yaml(url: &str, ca_file: &Path, token: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: {url}
+    certificate-authority: {ca}
+users:
+- name: test
+  user:
+    token: {token}
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test
+    namespace: default
+current-context: test
+",
+        ca = ca_file.display()
+    )
+}
+
+/// The directory holding upstream kubectl binaries (`kubectl.1.27` ... `kubectl.1.33`).
+pub fn upstream_kubectl(minor: u32) -> Option<PathBuf> {
+    let default = which("kubectl")?;
+    let real = std::fs::canonicalize(default).ok()?;
+    let candidate = real.parent()?.join(format!("kubectl.1.{minor}"));
+    candidate.exists().then_some(candidate)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}

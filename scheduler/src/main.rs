@@ -2,6 +2,8 @@
 //! Score, Reserve, Bind) as a leader-elected client of the apiserver. Not built yet.
 
 fn main() {
-    eprintln!("kube-scheduler: not implemented yet; it will bind pods to nodes through the apiserver");
+    eprintln!(
+        "kube-scheduler: not implemented yet; it will bind pods to nodes through the apiserver"
+    );
     std::process::exit(1);
 }

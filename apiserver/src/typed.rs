@@ -1,0 +1,134 @@
+//! Decoding bodies into the k8s-openapi type of their kind: this checks every field's type
+//! (with the path of the first wrong one) and drops fields the type does not know, as
+//! upstream's decoder does, before the object is validated and stored.
+
+use api_types::resources::ResourceInfo;
+use k8s_openapi::api::{
+    apps, autoscaling, batch, certificates, coordination, core, discovery, events, networking,
+    policy, rbac, scheduling, storage,
+};
+use serde_json::Value;
+
+/// Why a body could not be decoded as its kind: the JSON path and serde's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub path: String,
+    pub message: String,
+}
+
+fn roundtrip<T>(value: Value) -> Result<Value, DecodeError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })?;
+    Ok(serde_json::to_value(typed).expect("k8s-openapi types always serialize"))
+}
+
+macro_rules! kinds {
+    ($info:expr, $value:expr, { $( ($g:literal, $v:literal, $k:literal) => $t:ty, )* }) => {
+        match ($info.group, $info.version, $info.kind) {
+            $( ($g, $v, $k) => roundtrip::<$t>($value), )*
+            // Every kind in the resource table is listed above; an unknown one is kept as is.
+            _ => Ok($value),
+        }
+    };
+}
+
+/// Decodes `value` as `info`'s kind and re-encodes it. `apiVersion` and `kind` must already
+/// be set to `info`'s.
+pub fn normalize(info: &ResourceInfo, value: Value) -> Result<Value, DecodeError> {
+    kinds!(info, value, {
+        ("", "v1", "Binding") => core::v1::Binding,
+        ("", "v1", "ConfigMap") => core::v1::ConfigMap,
+        ("", "v1", "Endpoints") => core::v1::Endpoints,
+        ("", "v1", "Event") => core::v1::Event,
+        ("", "v1", "LimitRange") => core::v1::LimitRange,
+        ("", "v1", "Namespace") => core::v1::Namespace,
+        ("", "v1", "Node") => core::v1::Node,
+        ("", "v1", "PersistentVolumeClaim") => core::v1::PersistentVolumeClaim,
+        ("", "v1", "PersistentVolume") => core::v1::PersistentVolume,
+        ("", "v1", "Pod") => core::v1::Pod,
+        ("", "v1", "PodTemplate") => core::v1::PodTemplate,
+        ("", "v1", "ReplicationController") => core::v1::ReplicationController,
+        ("", "v1", "ResourceQuota") => core::v1::ResourceQuota,
+        ("", "v1", "Secret") => core::v1::Secret,
+        ("", "v1", "ServiceAccount") => core::v1::ServiceAccount,
+        ("", "v1", "Service") => core::v1::Service,
+        ("apps", "v1", "ControllerRevision") => apps::v1::ControllerRevision,
+        ("apps", "v1", "DaemonSet") => apps::v1::DaemonSet,
+        ("apps", "v1", "Deployment") => apps::v1::Deployment,
+        ("apps", "v1", "ReplicaSet") => apps::v1::ReplicaSet,
+        ("apps", "v1", "StatefulSet") => apps::v1::StatefulSet,
+        ("autoscaling", "v1", "HorizontalPodAutoscaler") => autoscaling::v1::HorizontalPodAutoscaler,
+        ("autoscaling", "v2", "HorizontalPodAutoscaler") => autoscaling::v2::HorizontalPodAutoscaler,
+        ("autoscaling", "v1", "Scale") => autoscaling::v1::Scale,
+        ("batch", "v1", "CronJob") => batch::v1::CronJob,
+        ("batch", "v1", "Job") => batch::v1::Job,
+        ("certificates.k8s.io", "v1", "CertificateSigningRequest") => certificates::v1::CertificateSigningRequest,
+        ("coordination.k8s.io", "v1", "Lease") => coordination::v1::Lease,
+        ("discovery.k8s.io", "v1", "EndpointSlice") => discovery::v1::EndpointSlice,
+        ("events.k8s.io", "v1", "Event") => events::v1::Event,
+        ("networking.k8s.io", "v1", "IngressClass") => networking::v1::IngressClass,
+        ("networking.k8s.io", "v1", "Ingress") => networking::v1::Ingress,
+        ("networking.k8s.io", "v1", "NetworkPolicy") => networking::v1::NetworkPolicy,
+        ("policy", "v1", "PodDisruptionBudget") => policy::v1::PodDisruptionBudget,
+        ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => rbac::v1::ClusterRoleBinding,
+        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => rbac::v1::ClusterRole,
+        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => rbac::v1::RoleBinding,
+        ("rbac.authorization.k8s.io", "v1", "Role") => rbac::v1::Role,
+        ("scheduling.k8s.io", "v1", "PriorityClass") => scheduling::v1::PriorityClass,
+        ("storage.k8s.io", "v1", "CSIDriver") => storage::v1::CSIDriver,
+        ("storage.k8s.io", "v1", "CSINode") => storage::v1::CSINode,
+        ("storage.k8s.io", "v1", "CSIStorageCapacity") => storage::v1::CSIStorageCapacity,
+        ("storage.k8s.io", "v1", "StorageClass") => storage::v1::StorageClass,
+        ("storage.k8s.io", "v1", "VolumeAttachment") => storage::v1::VolumeAttachment,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api_types::resources::{find, RESOURCES};
+    use serde_json::json;
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let pods = find("", "v1", "pods").unwrap();
+        let bad = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": 5}]}});
+        let err = normalize(pods, bad).unwrap_err();
+        assert_eq!(err.path, "spec.containers[0].image");
+        assert!(err.message.contains("invalid type"), "{}", err.message);
+    }
+
+    #[test]
+    fn unknown_fields_are_dropped() {
+        let cms = find("", "v1", "configmaps").unwrap();
+        let v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"a": "b"}, "bogus": 1});
+        let out = normalize(cms, v).unwrap();
+        assert!(out.get("bogus").is_none());
+        assert_eq!(out["data"]["a"], "b");
+    }
+
+    #[test]
+    fn every_table_kind_round_trips_a_minimal_object() {
+        for info in RESOURCES {
+            let v = json!({"apiVersion": info.api_version(), "kind": info.kind, "metadata": {"name": "x"}});
+            // Kinds with required fields fail on them, which is fine; what must not happen is
+            // an apiVersion/kind mismatch, which would mean the table and the types disagree.
+            if let Err(e) = normalize(info, v) {
+                assert!(
+                    !e.message.contains("expected") || e.path != "apiVersion" && e.path != "kind",
+                    "{} {}: {:?}",
+                    info.api_version(),
+                    info.kind,
+                    e
+                );
+            }
+        }
+    }
+}
