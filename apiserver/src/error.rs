@@ -105,12 +105,7 @@ impl ApiError {
                 })
             })
             .collect();
-        let msgs: Vec<String> = errs.iter().map(|e| e.message()).collect();
-        let joined = if msgs.len() == 1 {
-            msgs[0].clone()
-        } else {
-            format!("[{}]", msgs.join(", "))
-        };
+        let joined = api_types::validation::aggregate_message(errs);
         let mut d = details(info, name);
         d["causes"] = Value::Array(causes);
         Self::new(

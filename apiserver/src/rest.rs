@@ -880,6 +880,9 @@ fn merge_update(sinfo: &ResourceInfo, subresource: Option<&str>, old: &Value, ne
         }
         _ => {
             let mut r = new;
+            if sinfo.group.is_empty() && sinfo.plural == "services" {
+                keep_allocated_service_fields(old, &mut r);
+            }
             if sinfo.has_status() {
                 match old.get("status") {
                     Some(s) => r["status"] = s.clone(),
@@ -920,6 +923,21 @@ fn merge_update(sinfo: &ResourceInfo, subresource: Option<&str>, old: &Value, ne
         result["metadata"]["generation"] = g.clone();
     }
     result
+}
+
+/// A Service's allocated addresses survive an update that leaves them out, as upstream's
+/// registry copies them before validating.
+fn keep_allocated_service_fields(old: &Value, new: &mut Value) {
+    for field in ["clusterIP", "clusterIPs", "ipFamilies"] {
+        let unset = new
+            .pointer(&format!("/spec/{field}"))
+            .is_none_or(|v| v.is_null() || v == "" || v.as_array().is_some_and(|a| a.is_empty()));
+        if let (true, Some(prev)) = (unset, old.pointer(&format!("/spec/{field}"))) {
+            if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.insert(field.to_string(), prev.clone());
+            }
+        }
+    }
 }
 
 /// Parses the resourceVersion a client sent as a precondition.
@@ -1627,6 +1645,17 @@ mod tests {
         assert_eq!(merged["spec"]["replicas"], 1);
         assert_eq!(merged["status"]["replicas"], 5);
         assert_eq!(merged["metadata"]["generation"], 3);
+    }
+
+    #[test]
+    fn service_updates_keep_the_allocated_cluster_ip() {
+        let svc = find("", "v1", "services").unwrap();
+        let old = json!({"metadata": {"name": "s"}, "spec": {"clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"], "ports": [{"port": 80}]}});
+        let new = json!({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 81}]}});
+        let merged = merge_update(svc, None, &old, new);
+        assert_eq!(merged["spec"]["clusterIP"], "10.96.0.10");
+        assert_eq!(merged["spec"]["clusterIPs"], json!(["10.96.0.10"]));
+        assert_eq!(merged["spec"]["ports"][0]["port"], 81);
     }
 
     #[test]

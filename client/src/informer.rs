@@ -121,6 +121,7 @@ where
 /// State shared by an informer's handles and its driver task.
 struct Shared<K: InformerResource> {
     store: Store<K>,
+    dyntype: K::Dyn,
     /// Held while the driver changes the store and notifies, so a new subscriber's snapshot
     /// and the notifications after it line up exactly.
     subscribers: Mutex<Vec<mpsc::UnboundedSender<Notification<K>>>>,
@@ -198,6 +199,7 @@ impl<K: InformerResource> Informer<K> {
         let (synced, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             store: writer.as_reader(),
+            dyntype: dyntype.clone(),
             subscribers: Mutex::new(Vec::new()),
             synced,
             resource,
@@ -212,6 +214,21 @@ impl<K: InformerResource> Informer<K> {
     /// The informer's store: the objects as of the last event processed.
     pub fn store(&self) -> Store<K> {
         self.shared.store.clone()
+    }
+
+    /// The object with key `namespace/name` (or `name`), as upstream's `lister.Get`.
+    pub fn get(&self, key: &str) -> Option<Arc<K>> {
+        let (namespace, name) = crate::api::split_key(key);
+        let mut obj_ref = ObjectRef::new_with(name, self.shared.dyntype.clone());
+        if let Some(ns) = namespace {
+            obj_ref = obj_ref.within(ns);
+        }
+        self.shared.store.get(&obj_ref)
+    }
+
+    /// Every object in the store.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.shared.store.state()
     }
 
     /// Whether the initial list has been loaded into the store (and sent to subscribers).
@@ -608,6 +625,9 @@ mod tests {
         // The store is updated before subscribers hear of a change.
         let a = store.get(&ObjectRef::new("a").within("ns")).unwrap();
         assert_eq!(a.metadata.resource_version.as_deref(), Some("3"));
+        assert!(Arc::ptr_eq(&a, &informer.get("ns/a").unwrap()));
+        assert!(informer.get("ns/b").is_none() && informer.get("a").is_none());
+        assert_eq!(informer.list().len(), 2);
     }
 
     #[tokio::test(start_paused = true)]

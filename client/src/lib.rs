@@ -12,6 +12,7 @@ pub mod workqueue;
 pub use k8s_openapi;
 pub use kube;
 pub use kube::api::{ApiResource, DynamicObject, ObjectMeta};
+pub use kube::runtime::watcher;
 pub use kube::{Api, Client, Resource, ResourceExt};
 
 pub use api::{key_of, split_key};

@@ -95,7 +95,7 @@ impl<T> RateLimiter<T> for BucketRateLimiter {
     fn when(&mut self, _item: &T) -> Duration {
         let now = Instant::now();
         let last = self.last.unwrap_or(now);
-        // `last` may be ahead of `now` never; tokio's Instant is monotonic.
+        // tokio's Instant is monotonic, so `last` is never ahead of `now`.
         let elapsed = now.saturating_duration_since(last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.qps).min(self.burst);
         self.last = Some(now);

@@ -138,6 +138,10 @@ async fn shared_informer_syncs_and_notifies_adds_updates_deletes() -> Result<()>
         .state()
         .iter()
         .any(|c| c.name_any() == "before"));
+    let typed = informer.get("default/before").context("typed get")?;
+    assert_eq!(typed.data.as_ref().unwrap()["k"], "0");
+    let untyped = dynamic.get("default/before").context("dynamic get")?;
+    assert_eq!(untyped.data["data"]["k"], "0");
     // The initial list reaches the queue as keys.
     let first = tokio::time::timeout(Duration::from_secs(5), queue.get())
         .await?

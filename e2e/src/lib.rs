@@ -87,7 +87,7 @@ impl TestEtcd {
     }
 
     /// Stops etcd and waits for it to exit.
-    pub async fn stop(mut self) {
+    pub async fn stop(&mut self) {
         let _ = self.child.kill().await;
     }
 }
@@ -108,10 +108,12 @@ async fn health(url: &str) -> bool {
     matches!(read, Ok(Ok(_))) && String::from_utf8_lossy(&buf).contains("\"health\":\"true\"")
 }
 
-/// etcd plus our apiserver, in a temporary directory of its own.
+/// etcd plus our apiserver, in a temporary directory of its own. The apiserver runs on a
+/// runtime of its own, so a test may block (on a kubectl process, say) without stalling it.
 pub struct TestCluster {
     pub etcd: TestEtcd,
-    pub apiserver: apiserver::RunningServer,
+    apiserver: Option<apiserver::RunningServer>,
+    runtime: Option<tokio::runtime::Runtime>,
     /// `https://127.0.0.1:<port>`.
     pub url: String,
     /// A kubeconfig naming `url`, the serving CA and `TEST_TOKEN`.
@@ -141,16 +143,32 @@ impl TestCluster {
         ];
         args.extend(extra_flags.iter().map(|s| s.to_string()));
         let options = apiserver::Options::try_parse_from(args)?;
-        let apiserver = apiserver::start(options)
-            .await
-            .context("starting the apiserver")?;
+        // Building the server is not `Send`, so it happens on a thread that owns the runtime.
+        let (runtime, started) = tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("building the apiserver's runtime");
+            let started = runtime.block_on(apiserver::start(options));
+            (runtime, started)
+        })
+        .await?;
+        let apiserver = match started {
+            Ok(s) => s,
+            Err(e) => {
+                runtime.shutdown_background();
+                return Err(e.context("starting the apiserver"));
+            }
+        };
         let url = format!("https://127.0.0.1:{}", apiserver.local_addr().port());
         let ca_file = cert_dir.join("apiserver.crt");
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &ca_file, TEST_TOKEN))?;
         Ok(TestCluster {
             etcd,
-            apiserver,
+            apiserver: Some(apiserver),
+            runtime: Some(runtime),
             url,
             kubeconfig,
             ca_file,
@@ -158,10 +176,32 @@ impl TestCluster {
         })
     }
 
+    /// The apiserver's address.
+    pub fn apiserver_addr(&self) -> SocketAddr {
+        self.apiserver
+            .as_ref()
+            .expect("the apiserver runs until stop")
+            .local_addr()
+    }
+
     /// Stops the apiserver, then etcd.
-    pub async fn stop(self) {
-        self.apiserver.stop().await;
-        self.etcd.stop().await;
+    pub async fn stop(mut self) {
+        if let (Some(server), Some(rt)) = (self.apiserver.take(), self.runtime.as_ref()) {
+            let _ = rt.spawn(server.stop()).await;
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+        // Dropping the rest kills etcd.
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        // A test that panicked before `stop`: end the apiserver's runtime without blocking.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 

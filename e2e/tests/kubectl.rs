@@ -1,0 +1,281 @@
+//! Upstream kubectl (1.33 and 1.27, as shipped on the machine image) against our apiserver
+//! and a real etcd: the everyday work a user does, checked by what kubectl prints.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use e2e::TestCluster;
+
+const MANIFEST: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  labels: {app: demo}
+data:
+  color: blue
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports: [{containerPort: 80}]
+      - name: sidecar
+        image: busybox:1.36
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+";
+
+struct Kubectl<'a> {
+    bin: std::path::PathBuf,
+    kubeconfig: &'a Path,
+}
+
+impl Kubectl<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_stdin(args, None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .env("KUBECONFIG", self.kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kubectl starts");
+        let mut input = child.stdin.take().expect("stdin piped");
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).expect("stdin written");
+        }
+        drop(input);
+        child.wait_with_output().expect("kubectl finishes")
+    }
+
+    /// Runs and requires success, returning stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs and requires failure, returning stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "kubectl {args:?} should fail");
+        String::from_utf8(out.stderr).expect("utf-8 output")
+    }
+}
+
+async fn everyday_work(minor: u32) {
+    let bin = e2e::upstream_kubectl(minor)
+        .unwrap_or_else(|| panic!("upstream kubectl 1.{minor} is not installed next to `kubectl`"));
+    let c = TestCluster::start().await.unwrap();
+    let k = Kubectl {
+        bin,
+        kubeconfig: &c.kubeconfig,
+    };
+    let manifest = c.dir.path().join("app.yaml");
+    std::fs::write(&manifest, MANIFEST).unwrap();
+    let manifest = manifest.to_str().unwrap();
+
+    // Create a multi-document manifest, with kubectl's default validation on.
+    let out = k.ok(&["create", "-f", manifest]);
+    for line in [
+        "configmap/settings created",
+        "deployment.apps/web created",
+        "pod/p1 created",
+    ] {
+        assert!(out.contains(line), "{out}");
+    }
+    let err = k.fails(&["create", "-f", manifest]);
+    assert!(err.contains("Error from server (AlreadyExists)"), "{err}");
+    assert!(
+        err.contains("configmaps \"settings\" already exists"),
+        "{err}"
+    );
+
+    // Tables with upstream's columns.
+    let out = k.ok(&["get", "configmaps"]);
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "DATA", "AGE"], "{out}");
+    assert!(out.contains("settings"), "{out}");
+    let out = k.ok(&["get", "deploy"]);
+    let header: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        "{out}"
+    );
+    assert!(out.lines().nth(1).unwrap().starts_with("web"), "{out}");
+    let out = k.ok(&["get", "pods", "-o", "wide"]);
+    assert!(
+        out.lines().next().unwrap().contains("NOMINATED NODE"),
+        "{out}"
+    );
+    assert!(out.contains("Pending"), "{out}");
+    let out = k.ok(&["get", "ns"]);
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(out.contains(ns), "{out}");
+    }
+
+    // Machine-readable output.
+    let yaml = k.ok(&["get", "deploy", "web", "-o", "yaml"]);
+    let v: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+    assert_eq!(v["spec"]["replicas"], 2);
+    assert_eq!(v["metadata"]["generation"], 1);
+    assert!(v["metadata"]["uid"].is_string());
+    let json = k.ok(&["get", "cm", "settings", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["data"]["color"], "blue");
+    assert_eq!(
+        k.ok(&["get", "cm", "settings", "-o", "jsonpath={.data.color}"]),
+        "blue"
+    );
+    assert_eq!(k.ok(&["get", "pods", "-o", "name"]).trim(), "pod/p1");
+
+    // Labels and selectors.
+    assert!(k
+        .ok(&["label", "pod", "p1", "tier=fe"])
+        .contains("pod/p1 labeled"));
+    assert_eq!(
+        k.ok(&["get", "pods", "-l", "tier=fe", "-o", "name"]).trim(),
+        "pod/p1"
+    );
+    assert_eq!(
+        k.ok(&["get", "pods", "-l", "tier!=fe", "-o", "name"])
+            .trim(),
+        ""
+    );
+
+    // Patches of all three types change exactly what was asked.
+    k.ok(&[
+        "patch",
+        "cm",
+        "settings",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"color":"red"}}"#,
+    ]);
+    k.ok(&[
+        "patch",
+        "cm",
+        "settings",
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/data/size","value":"L"}]"#,
+    ]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "cm",
+            "settings",
+            "-o",
+            "jsonpath={.data.color}/{.data.size}"
+        ]),
+        "red/L"
+    );
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}"#,
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "deploy", "web", "-o", "json"])).unwrap();
+    let containers = v["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        containers.len(),
+        2,
+        "strategic merge keeps the sidecar: {containers:?}"
+    );
+    assert_eq!(containers[0]["image"], "nginx:1.26");
+    assert_eq!(containers[0]["ports"][0]["containerPort"], 80);
+    assert_eq!(v["metadata"]["generation"], 2);
+
+    // A stale update is refused with upstream's Conflict message.
+    let stale = k.ok(&["get", "cm", "settings", "-o", "json"]);
+    k.ok(&["label", "cm", "settings", "bump=1"]);
+    let out = k.run_stdin(&["replace", "-f", "-"], Some(&stale));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("Error from server (Conflict)"), "{err}");
+    assert!(err.contains("the object has been modified"), "{err}");
+
+    // `get -w` sees a change made while it watches.
+    let mut watch = std::process::Command::new(&k.bin)
+        .args([
+            "get",
+            "cm",
+            "settings",
+            "-w",
+            "-o",
+            "jsonpath={.metadata.labels.stage}{\"\\n\"}",
+            "--request-timeout=8s",
+        ])
+        .env("KUBECONFIG", k.kubeconfig)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    k.ok(&["label", "cm", "settings", "stage=two"]);
+    let out = tokio::task::spawn_blocking(move || watch.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(seen.lines().any(|l| l == "two"), "watch output: {seen:?}");
+
+    // Delete, and errors read as upstream's.
+    let out = k.ok(&["delete", "-f", manifest, "--wait=false"]);
+    assert!(out.contains("configmap \"settings\" deleted"), "{out}");
+    let err = k.fails(&["get", "cm", "settings"]);
+    assert!(
+        err.contains("Error from server (NotFound): configmaps \"settings\" not found"),
+        "{err}"
+    );
+    let err = k.fails(&["get", "nosuchthings"]);
+    assert!(
+        err.contains("the server doesn't have a resource type \"nosuchthings\""),
+        "{err}"
+    );
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn kubectl_1_33_everyday_work() {
+    everyday_work(33).await;
+}
+
+#[tokio::test]
+async fn kubectl_1_27_everyday_work() {
+    everyday_work(27).await;
+}
