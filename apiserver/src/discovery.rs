@@ -105,6 +105,114 @@ pub fn resource_list(group: &str, version: &str) -> Value {
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out})
 }
 
+/// The aggregated-discovery version the `Accept` header asks for first (`v2` or
+/// `v2beta1`), or None when the legacy documents come first.
+pub fn aggregated_version(accept: &str) -> Option<&'static str> {
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("");
+        if media != "application/json" && media != "*/*" {
+            continue;
+        }
+        let (mut g, mut v, mut as_) = ("", "", "");
+        for p in parts {
+            match p.split_once('=') {
+                Some(("g", x)) => g = x,
+                Some(("v", x)) => v = x,
+                Some(("as", x)) => as_ = x,
+                _ => {}
+            }
+        }
+        if as_.is_empty() {
+            return None;
+        }
+        if g == "apidiscovery.k8s.io" && as_ == "APIGroupDiscoveryList" {
+            match v {
+                "v2" => return Some("v2"),
+                "v2beta1" => return Some("v2beta1"),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// The content type of an aggregated discovery document.
+pub fn aggregated_content_type(version: &str) -> String {
+    format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList")
+}
+
+fn kind_ref(group: &str, version: &str, kind: &str) -> Value {
+    json!({"group": group, "version": version, "kind": kind})
+}
+
+fn aggregated_resource(r: &ResourceInfo) -> Value {
+    let mut v = json!({
+        "resource": r.plural,
+        "responseKind": kind_ref("", "", r.kind),
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": r.singular,
+        "verbs": r.verbs,
+    });
+    if !r.short_names.is_empty() {
+        v["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        v["categories"] = json!(r.categories);
+    }
+    let subs: Vec<Value> = r
+        .subresources
+        .iter()
+        .map(|s| {
+            let kind = if s.kind.is_empty() {
+                kind_ref("", "", r.kind)
+            } else {
+                kind_ref(s.group, s.version, s.kind)
+            };
+            json!({"subresource": s.name, "responseKind": kind, "verbs": s.verbs})
+        })
+        .collect();
+    if !subs.is_empty() {
+        v["subresources"] = Value::Array(subs);
+    }
+    v
+}
+
+fn aggregated_group(name: &str, versions: &[&str]) -> Value {
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|ver| {
+            let resources: Vec<Value> = resources::resources_in(name, ver)
+                .map(aggregated_resource)
+                .collect();
+            json!({"version": ver, "resources": resources, "freshness": "Current"})
+        })
+        .collect();
+    let mut meta = json!({"creationTimestamp": null});
+    if !name.is_empty() {
+        meta["name"] = json!(name);
+    }
+    json!({"metadata": meta, "versions": versions})
+}
+
+/// `/api` (core) or `/apis` as one aggregated `APIGroupDiscoveryList`.
+pub fn aggregated(core: bool, version: &str) -> Value {
+    let items: Vec<Value> = if core {
+        vec![aggregated_group("", &["v1"])]
+    } else {
+        resources::groups()
+            .iter()
+            .map(|g| aggregated_group(g.group, &g.versions))
+            .collect()
+    };
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +237,46 @@ mod tests {
             .unwrap();
         assert_eq!(pods["shortNames"], json!(["po"]));
         assert_eq!(pods["namespaced"], true);
+    }
+
+    #[test]
+    fn aggregated_discovery_is_negotiated_like_kubectl_asks() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(kubectl), Some("v2"));
+        assert_eq!(
+            aggregated_version("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"),
+            Some("v2beta1")
+        );
+        assert_eq!(aggregated_version("application/json"), None);
+        assert_eq!(aggregated_version(""), None);
+        let apis = aggregated(false, "v2");
+        let apps = apis["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["metadata"]["name"] == "apps")
+            .unwrap();
+        let deploy = apps["versions"][0]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .unwrap();
+        assert_eq!(deploy["scope"], "Namespaced");
+        assert_eq!(deploy["responseKind"]["kind"], "Deployment");
+        let scale = deploy["subresources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subresource"] == "scale")
+            .unwrap();
+        assert_eq!(
+            scale["responseKind"],
+            json!({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+        );
+        let core = aggregated(true, "v2beta1");
+        assert_eq!(core["apiVersion"], "apidiscovery.k8s.io/v2beta1");
+        assert!(core["items"][0]["metadata"].get("name").is_none());
     }
 
     #[test]

@@ -485,6 +485,20 @@ async fn serve_other(st: &AppState, req: &HttpRequest, route: Route, method: &st
         .to_response();
     }
     let json = |v: serde_json::Value| rest::json_response(200, v.to_string());
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if matches!(route, Route::CoreVersions | Route::Groups) {
+        if let Some(version) = discovery::aggregated_version(accept) {
+            let doc = discovery::aggregated(route == Route::CoreVersions, version);
+            return HttpResponse::Ok()
+                .content_type(discovery::aggregated_content_type(version))
+                .insert_header(("Vary", "Accept"))
+                .body(doc.to_string());
+        }
+    }
     match route {
         Route::Health(kind) => health(st, req, kind).await,
         Route::Metrics => HttpResponse::Ok()

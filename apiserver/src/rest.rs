@@ -95,7 +95,7 @@ pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
 
 /// Checks `apiVersion`/`kind` against the endpoint (filling them when absent), then decodes
 /// the object as its type.
-fn typed_object(info: &ResourceInfo, mut obj: Value) -> ApiResult<Value> {
+fn typed_object(info: &ResourceInfo, mut obj: Value) -> ApiResult<typed::Decoded> {
     let Some(map) = obj.as_object_mut() else {
         return Err(ApiError::bad_request(format!(
             "the request body must be a JSON object describing a {}",
@@ -141,6 +141,65 @@ fn typed_object(info: &ResourceInfo, mut obj: Value) -> ApiResult<Value> {
             info.kind, info.version, info.kind, e.path, e.message
         ))
     })
+}
+
+/// How a write wants unknown and duplicate fields handled (`fieldValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    /// Upstream's default: drop them and say so in `Warning` headers.
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn from_query(q: &Query) -> ApiResult<Self> {
+        match q.get("fieldValidation") {
+            None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
+
+    /// The warnings to send, or the error a strict request gets.
+    fn enforce(self, decoded: &typed::Decoded, duplicates: Vec<String>) -> ApiResult<Vec<String>> {
+        let mut problems: Vec<String> = duplicates
+            .into_iter()
+            .map(|d| format!("duplicate field \"{d}\""))
+            .collect();
+        problems.extend(
+            decoded
+                .unknown_fields
+                .iter()
+                .map(|u| format!("unknown field \"{u}\"")),
+        );
+        match self {
+            FieldValidation::Ignore => Ok(Vec::new()),
+            FieldValidation::Warn => Ok(problems),
+            FieldValidation::Strict if problems.is_empty() => Ok(Vec::new()),
+            FieldValidation::Strict => Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                problems.join(", ")
+            ))),
+        }
+    }
+}
+
+/// Duplicate fields of a JSON request body (YAML bodies with duplicate keys fail to decode).
+fn body_duplicates(req: &HttpRequest, body: &[u8]) -> Vec<String> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if content_type.contains("yaml") {
+        Vec::new()
+    } else {
+        typed::duplicate_fields(body)
+    }
 }
 
 /// Converts an object of `info`'s version into its storage version.
@@ -201,28 +260,33 @@ pub fn json_response(status: u16, body: impl Into<Bytes>) -> HttpResponse {
 
 /// Responds with one object of `info`'s version, as a Table when asked.
 fn object_response(
-    st: &AppState,
     req: &HttpRequest,
     q: &Query,
     info: &ResourceInfo,
     status: u16,
     obj: Value,
+    warnings: &[String],
 ) -> ApiResult<HttpResponse> {
-    match table::rendering(req) {
-        Rendering::Json => Ok(json_response(
-            status,
-            serde_json::to_vec(&obj).expect("JSON values serialize"),
-        )),
+    let body = match table::rendering(req) {
+        Rendering::Json => serde_json::to_vec(&obj).expect("JSON values serialize"),
         r => {
             let rv = meta_str(&obj, "resourceVersion").unwrap_or("").to_string();
-            let body = table::render(info, r, q, vec![obj], json!({"resourceVersion": rv}), false);
-            let _ = st;
-            Ok(json_response(
-                status,
-                serde_json::to_vec(&body).expect("JSON values serialize"),
-            ))
+            let t = table::render(info, r, q, vec![obj], json!({"resourceVersion": rv}), false);
+            serde_json::to_vec(&t).expect("JSON values serialize")
+        }
+    };
+    let mut resp = json_response(status, body);
+    for w in warnings {
+        // RFC 7234 warn-code 299 with an unnamed agent, as upstream sends them.
+        let text = format!(
+            "299 - {}",
+            serde_json::to_string(w).expect("strings serialize")
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&text) {
+            resp.headers_mut().append(header::WARNING, v);
         }
     }
+    Ok(resp)
 }
 
 // ----- get ---------------------------------------------------------------------------------
@@ -282,18 +346,130 @@ pub async fn get(
         }
     };
     let obj = project(rr, from_storage(rr.info, obj)?)?;
-    object_response(st, req, q, rr.info, 200, obj)
+    object_response(req, q, rr.info, 200, obj, &[])
 }
 
 /// A subresource's view of an object (the whole object for `status`).
 fn project(rr: &ResourceRequest, obj: Value) -> ApiResult<Value> {
     match rr.subresource.as_deref() {
-        Some("scale") => Err(ApiError::new(
-            501,
-            "NotImplemented",
-            "the scale subresource is not served yet",
-        )),
+        Some("scale") => scale_view(&obj),
         _ => Ok(obj),
+    }
+}
+
+/// The `autoscaling/v1` Scale of a workload: its replicas and its selector as a string.
+fn scale_view(obj: &Value) -> ApiResult<Value> {
+    let selector = match obj.pointer("/spec/selector") {
+        // Deployments, ReplicaSets and StatefulSets have a LabelSelector.
+        Some(sel) if sel.get("matchLabels").is_some() || sel.get("matchExpressions").is_some() => {
+            let typed: k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector =
+                serde_json::from_value(sel.clone())
+                    .map_err(|e| ApiError::internal(format!("stored selector is invalid: {e}")))?;
+            LabelSelector::from_label_selector(&typed)
+                .map_err(|e| ApiError::internal(format!("stored selector is invalid: {e}")))?
+                .to_string()
+        }
+        // ReplicationControllers have a plain map.
+        Some(Value::Object(m)) => {
+            let mut pairs: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            pairs.sort();
+            pairs.join(",")
+        }
+        _ => String::new(),
+    };
+    let meta = obj.get("metadata").cloned().unwrap_or(json!({}));
+    let mut scale_meta = serde_json::Map::new();
+    for k in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
+        if let Some(v) = meta.get(k) {
+            scale_meta.insert(k.into(), v.clone());
+        }
+    }
+    Ok(json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": scale_meta,
+        "spec": {"replicas": obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0)},
+        "status": {
+            "replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0),
+            "selector": selector,
+        },
+    }))
+}
+
+/// PUT or PATCH of `<workload>/<name>/scale`: changes the workload's `spec.replicas`.
+async fn write_scale(
+    st: &AppState,
+    req: &HttpRequest,
+    rr: &ResourceRequest,
+    q: &Query,
+    name: &str,
+    body: &[u8],
+    is_patch: bool,
+) -> ApiResult<HttpResponse> {
+    require_namespace(rr)?;
+    let dry_run = q.dry_run()?;
+    let info = rr.info;
+    let sinfo = storage_of(info);
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json")
+        .to_string();
+    let key = object_key(st, rr, name);
+    loop {
+        let Some(current) = st.storage.get(&key, sinfo.plural).await? else {
+            return Err(ApiError::not_found(info, name));
+        };
+        let old = decode_stored(sinfo, &current)?;
+        let view = scale_view(&old)?;
+        let wanted = if is_patch {
+            apply_patch(&content_type, &view, body)?
+        } else {
+            decode_body(req, body)?
+        };
+        let scale: k8s_openapi::api::autoscaling::v1::Scale =
+            serde_path_to_error::deserialize(wanted.clone()).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "Scale in version \"v1\" cannot be handled as a Scale: {}: {}",
+                    e.path(),
+                    e.inner()
+                ))
+            })?;
+        let wanted_rv = precondition(&wanted)?;
+        if wanted_rv.is_some_and(|rv| rv != current.mod_revision) {
+            return Err(ApiError::modified(info, name));
+        }
+        let replicas = scale.spec.and_then(|s| s.replicas).unwrap_or(0);
+        if replicas < 0 {
+            let errs = [validation::FieldError {
+                kind: validation::ErrorKind::Invalid,
+                field: "spec.replicas".into(),
+                value: Some(replicas.to_string()),
+                detail: format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+            }];
+            return Err(ApiError::invalid(info, name, &errs));
+        }
+        let mut new = old.clone();
+        new["spec"]["replicas"] = json!(replicas);
+        let new = merge_update(sinfo, None, &old, new);
+        if let Some(done) =
+            commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
+        {
+            return object_response(req, q, info, 200, scale_view(&done)?, &[]);
+        }
+        if wanted_rv.is_some() {
+            return Err(ApiError::modified(info, name));
+        }
     }
 }
 
@@ -798,8 +974,10 @@ pub async fn create(
     let dry_run = q.dry_run()?;
     let info = rr.info;
     let sinfo = storage_of(info);
-    let obj = typed_object(info, decode_body(req, body)?)?;
-    let mut obj = to_storage(info, obj)?;
+    let validation = FieldValidation::from_query(q)?;
+    let decoded = typed_object(info, decode_body(req, body)?)?;
+    let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+    let mut obj = to_storage(info, decoded.value)?;
     prepare_create(sinfo, &mut obj, ns)?;
     api_types::defaults::apply(sinfo.group, sinfo.plural, &mut obj);
     validate_new(info, sinfo, &obj)?;
@@ -811,7 +989,7 @@ pub async fn create(
     for attempt in 0..3 {
         let name = meta_str(&obj, "name").unwrap_or("").to_string();
         if dry_run {
-            return object_response(st, req, q, info, 201, from_storage(info, obj)?);
+            return object_response(req, q, info, 201, from_storage(info, obj)?, &warnings);
         }
         let key = st.storage.object_key(sinfo.plural, ns, &name);
         match st
@@ -821,7 +999,7 @@ pub async fn create(
         {
             WriteOutcome::Written(rev) => {
                 set_resource_version(&mut obj, rev);
-                return object_response(st, req, q, info, 201, from_storage(info, obj)?);
+                return object_response(req, q, info, 201, from_storage(info, obj)?, &warnings);
             }
             WriteOutcome::Conflict(_) if generated && attempt < 2 => {
                 let base = meta_str(&obj, "generateName").unwrap_or("").to_string();
@@ -1066,11 +1244,20 @@ pub async fn update(
     name: &str,
     body: &[u8],
 ) -> ApiResult<HttpResponse> {
+    if rr.subresource.as_deref() == Some("scale") {
+        return write_scale(st, req, rr, q, name, body, false).await;
+    }
+    if rr.subresource.as_deref() == Some("scale") {
+        return write_scale(st, req, rr, q, name, body, false).await;
+    }
     let ns = require_namespace(rr)?;
     let dry_run = q.dry_run()?;
     let info = rr.info;
     let sinfo = storage_of(info);
-    let mut obj = typed_object(info, decode_body(req, body)?)?;
+    let validation = FieldValidation::from_query(q)?;
+    let decoded = typed_object(info, decode_body(req, body)?)?;
+    let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+    let mut obj = decoded.value;
     check_identity(info, &mut obj, name, ns)?;
     let wanted_rv = precondition(&obj)?;
     let obj = to_storage(info, obj)?;
@@ -1094,7 +1281,7 @@ pub async fn update(
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
-            return object_response(st, req, q, info, 200, from_storage(info, done)?);
+            return object_response(req, q, info, 200, from_storage(info, done)?, &warnings);
         }
         if wanted_rv.is_some() {
             return Err(ApiError::modified(info, name));
@@ -1156,6 +1343,9 @@ pub async fn patch(
     name: &str,
     body: &[u8],
 ) -> ApiResult<HttpResponse> {
+    if rr.subresource.as_deref() == Some("scale") {
+        return write_scale(st, req, rr, q, name, body, true).await;
+    }
     let ns = require_namespace(rr)?;
     let dry_run = q.dry_run()?;
     let info = rr.info;
@@ -1166,6 +1356,8 @@ pub async fn patch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let validation = FieldValidation::from_query(q)?;
+    let duplicates = body_duplicates(req, body);
     let key = object_key(st, rr, name);
     loop {
         let Some(current) = st.storage.get(&key, sinfo.plural).await? else {
@@ -1174,7 +1366,9 @@ pub async fn patch(
         let old = decode_stored(sinfo, &current)?;
         let old_versioned = from_storage(info, old.clone())?;
         let patched = apply_patch(&content_type, &old_versioned, body)?;
-        let mut patched = typed_object(info, patched)?;
+        let decoded = typed_object(info, patched)?;
+        let warnings = validation.enforce(&decoded, duplicates.clone())?;
+        let mut patched = decoded.value;
         check_identity(info, &mut patched, name, ns)?;
         let wanted_rv = precondition(&patched)?;
         if wanted_rv.is_some_and(|rv| rv != current.mod_revision) {
@@ -1188,7 +1382,7 @@ pub async fn patch(
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
-            return object_response(st, req, q, info, 200, from_storage(info, done)?);
+            return object_response(req, q, info, 200, from_storage(info, done)?, &warnings);
         }
         if wanted_rv.is_some() {
             return Err(ApiError::modified(info, name));
@@ -1440,7 +1634,7 @@ pub async fn delete(
     let opts = delete_options(body, q)?;
     let key = object_key(st, rr, name);
     let (status, obj) = delete_one(st, rr.info, &key, name, &opts).await?;
-    object_response(st, req, q, rr.info, status, obj)
+    object_response(req, q, rr.info, status, obj, &[])
 }
 
 pub async fn delete_collection(
@@ -1516,7 +1710,7 @@ pub async fn bind(
     let ns = require_namespace(rr)?.unwrap_or("default").to_string();
     let binding_info =
         api_types::resources::find("", "v1", "bindings").expect("bindings are in the table");
-    let binding = typed_object(binding_info, decode_body(req, body)?)?;
+    let binding = typed_object(binding_info, decode_body(req, body)?)?.value;
     let name = match (pod_name, meta_str(&binding, "name")) {
         (Some(p), Some(b)) if !b.is_empty() && b != p => {
             return Err(ApiError::bad_request(format!(

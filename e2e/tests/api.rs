@@ -613,3 +613,140 @@ async fn discovery_health_and_metrics() {
     assert!(metrics.contains("etcd_request_duration_seconds"));
     c.stop().await;
 }
+
+#[tokio::test]
+async fn scale_field_validation_dry_run_and_aggregated_discovery() {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let c = TestCluster::start().await.unwrap();
+    let client = client(&c).await;
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let d: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}}
+    }))
+    .unwrap();
+    deploys.create(&PostParams::default(), &d).await.unwrap();
+
+    // The scale subresource reads and writes spec.replicas.
+    let scale = deploys.get_scale("web").await.unwrap();
+    assert_eq!(scale.spec.unwrap().replicas, Some(1));
+    assert_eq!(scale.status.unwrap().selector.as_deref(), Some("app=web"));
+    let scaled = deploys
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 4}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(scaled.spec.unwrap().replicas, Some(4));
+    let now = deploys.get("web").await.unwrap();
+    assert_eq!(now.spec.unwrap().replicas, Some(4));
+    assert_eq!(now.metadata.generation, Some(2));
+    let e = api_error(
+        deploys
+            .patch_scale(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"spec": {"replicas": -1}})),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, 422);
+
+    // fieldValidation: Strict refuses unknown and duplicate fields, Warn (the default) drops them.
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fv"},"data":{"a":"b"},"bogus":1}"#;
+    let e = api_error(
+        raw(
+            &client,
+            "POST",
+            "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            "application/json",
+            body,
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(e.code, 400);
+    assert_eq!(e.message, "strict decoding error: unknown field \"bogus\"");
+    let dup = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fv","name":"fv"}}"#;
+    let e = api_error(
+        raw(
+            &client,
+            "POST",
+            "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+            "application/json",
+            dup,
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert!(
+        e.message.contains("duplicate field \"metadata.name\""),
+        "{}",
+        e.message
+    );
+    let created = raw(
+        &client,
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        body,
+    )
+    .await
+    .unwrap();
+    assert!(!created.contains("bogus"));
+
+    // dryRun=All validates and answers but stores nothing.
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let dry = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
+    let out = cms.create(&dry, &cm("dry", json!({}))).await.unwrap();
+    assert_eq!(out.metadata.name.as_deref(), Some("dry"));
+    assert_eq!(api_error(cms.get("dry").await.unwrap_err()).code, 404);
+    cms.delete(
+        "fv",
+        &DeleteParams {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(cms.get("fv").await.is_ok());
+
+    // Propagation policies set upstream's finalizers; the garbage collector acts on them later.
+    deploys
+        .delete("web", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let marked = deploys.get("web").await.unwrap();
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        marked.metadata.finalizers,
+        Some(vec!["foregroundDeletion".to_string()])
+    );
+
+    // Aggregated discovery, as kubectl asks for it.
+    let req = http::Request::get("/apis")
+        .header(
+            "Accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+        )
+        .body(Vec::new())
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&client.request_text(req).await.unwrap()).unwrap();
+    assert_eq!(doc["kind"], "APIGroupDiscoveryList");
+    assert!(doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["metadata"]["name"] == "apps"));
+    c.stop().await;
+}

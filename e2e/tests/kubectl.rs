@@ -231,7 +231,7 @@ async fn everyday_work(minor: u32) {
     assert!(err.contains("the object has been modified"), "{err}");
 
     // `get -w` sees a change made while it watches.
-    let mut watch = std::process::Command::new(&k.bin)
+    let watch = std::process::Command::new(&k.bin)
         .args([
             "get",
             "cm",
