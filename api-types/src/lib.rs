@@ -6,6 +6,7 @@ pub mod convert;
 pub mod defaults;
 pub mod fields;
 pub mod labels;
+pub mod managed;
 pub mod printers;
 pub mod quantity;
 pub mod resources;

@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use api_types::fields::FieldSelector;
 use api_types::labels::LabelSelector;
 use api_types::resources::{storage_of, ResourceInfo};
-use api_types::validation;
+use api_types::{managed, validation};
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -289,6 +289,49 @@ fn object_response(
     Ok(resp)
 }
 
+/// The field manager of a write: `fieldManager`, else the User-Agent's product, as upstream.
+fn manager_of(req: &HttpRequest, q: &Query) -> String {
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    managed::manager_name(q.get("fieldManager"), agent)
+}
+
+/// Records `manager`'s ownership of what this write changed in `new`'s managedFields.
+fn track_update(
+    sinfo: &ResourceInfo,
+    old: Option<&Value>,
+    new: &Value,
+    manager: &str,
+    subresource: Option<&str>,
+) -> Value {
+    managed::update(
+        sinfo.group,
+        sinfo.kind,
+        &sinfo.api_version(),
+        old,
+        new,
+        manager,
+        subresource,
+        &now_rfc3339(),
+    )
+}
+
+impl From<managed::ApplyError> for ApiError {
+    fn from(e: managed::ApplyError) -> Self {
+        match e {
+            managed::ApplyError::Conflicts(c) => ApiError {
+                code: 409,
+                reason: "Conflict",
+                message: managed::conflict_message("", &c),
+                details: Some(json!({"causes": managed::conflict_causes(&c)})),
+            },
+            managed::ApplyError::Invalid(m) => ApiError::bad_request(m),
+        }
+    }
+}
+
 // ----- get ---------------------------------------------------------------------------------
 
 fn object_key(st: &AppState, rr: &ResourceRequest, name: &str) -> String {
@@ -462,6 +505,7 @@ async fn write_scale(
         let mut new = old.clone();
         new["spec"]["replicas"] = json!(replicas);
         let new = merge_update(sinfo, None, &old, new);
+        let new = track_update(sinfo, Some(&old), &new, &manager_of(req, q), Some("scale"));
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
@@ -980,6 +1024,7 @@ pub async fn create(
     let mut obj = to_storage(info, decoded.value)?;
     prepare_create(sinfo, &mut obj, ns)?;
     api_types::defaults::apply(sinfo.group, sinfo.plural, &mut obj);
+    let mut obj = track_update(sinfo, None, &obj, &manager_of(req, q), None);
     validate_new(info, sinfo, &obj)?;
     if let Some(ns) = ns {
         check_namespace(st, ns)?;
@@ -1258,6 +1303,7 @@ pub async fn update(
     let decoded = typed_object(info, decode_body(req, body)?)?;
     let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
     let mut obj = decoded.value;
+    let manager = manager_of(req, q);
     check_identity(info, &mut obj, name, ns)?;
     let wanted_rv = precondition(&obj)?;
     let obj = to_storage(info, obj)?;
@@ -1278,6 +1324,7 @@ pub async fn update(
         if rr.subresource.is_none() {
             api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
         }
+        let new = track_update(sinfo, Some(&old), &new, &manager, rr.subresource.as_deref());
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
@@ -1319,11 +1366,6 @@ fn apply_patch(content_type: &str, target: &Value, patch: &[u8]) -> ApiResult<Va
                 ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
             })?;
         }
-        "application/apply-patch+yaml" => {
-            return Err(ApiError::unsupported_media_type(
-                "application/apply-patch+yaml (server-side apply is not served yet)",
-            ))
-        }
         other => {
             return Err(ApiError::new(
                 415,
@@ -1356,6 +1398,10 @@ pub async fn patch(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    if content_type.starts_with("application/apply-patch+yaml") {
+        return server_side_apply(st, req, rr, q, name, body).await;
+    }
+    let manager = manager_of(req, q);
     let validation = FieldValidation::from_query(q)?;
     let duplicates = body_duplicates(req, body);
     let key = object_key(st, rr, name);
@@ -1377,6 +1423,133 @@ pub async fn patch(
         let patched = to_storage(info, patched)?;
         let mut new = merge_update(sinfo, rr.subresource.as_deref(), &old, patched);
         if rr.subresource.is_none() {
+            api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
+        }
+        let new = track_update(sinfo, Some(&old), &new, &manager, rr.subresource.as_deref());
+        if let Some(done) =
+            commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
+        {
+            return object_response(req, q, info, 200, from_storage(info, done)?, &warnings);
+        }
+        if wanted_rv.is_some() {
+            return Err(ApiError::modified(info, name));
+        }
+    }
+}
+
+/// Server-side apply (`application/apply-patch+yaml`): merges the applied configuration into
+/// the live object (or creates it) with field ownership, refusing changes to fields other
+/// managers own unless `force=true`.
+async fn server_side_apply(
+    st: &AppState,
+    req: &HttpRequest,
+    rr: &ResourceRequest,
+    q: &Query,
+    name: &str,
+    body: &[u8],
+) -> ApiResult<HttpResponse> {
+    let ns = require_namespace(rr)?;
+    let dry_run = q.dry_run()?;
+    let info = rr.info;
+    let sinfo = storage_of(info);
+    let sub = rr.subresource.as_deref();
+    let Some(manager) = q.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "fieldManager: Required value: is required for apply patch",
+        ));
+    };
+    let force = q.flag("force")?;
+    // Apply configurations are checked strictly unless the client asks otherwise.
+    let validation = match q.get("fieldValidation") {
+        None | Some("") => FieldValidation::Strict,
+        _ => FieldValidation::from_query(q)?,
+    };
+    let applied: Value = serde_yaml::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    let Some(map) = applied.as_object() else {
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
+    };
+    let av = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    if av != info.api_version() || kind != info.kind {
+        return Err(ApiError::bad_request(format!(
+            "the apply configuration must have apiVersion {:?} and kind {:?} (got {av:?}, {kind:?})",
+            info.api_version(),
+            info.kind
+        )));
+    }
+    match applied.pointer("/metadata/name").and_then(Value::as_str) {
+        Some(n) if n == name => {}
+        Some(n) => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({name})"
+            )))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "metadata.name: Required value: name is required",
+            ))
+        }
+    }
+    let key = object_key(st, rr, name);
+    loop {
+        let current = st.storage.get(&key, sinfo.plural).await?;
+        let old = current
+            .as_ref()
+            .map(|kv| decode_stored(sinfo, kv))
+            .transpose()?;
+        let live = old.clone().map(|o| from_storage(info, o)).transpose()?;
+        if live.is_none() && sub.is_some() {
+            return Err(ApiError::not_found(info, name));
+        }
+        let result = managed::apply_subresource(
+            info.group,
+            info.kind,
+            &info.api_version(),
+            live.as_ref(),
+            &applied,
+            manager,
+            sub,
+            force,
+            &now_rfc3339(),
+        )?;
+        let decoded = typed_object(info, result)?;
+        let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+        let mut obj = to_storage(info, decoded.value)?;
+        let (Some(current), Some(old)) = (current, old) else {
+            // Apply to a missing object creates it.
+            check_identity(info, &mut obj, name, ns)?;
+            prepare_create(sinfo, &mut obj, ns)?;
+            api_types::defaults::apply(sinfo.group, sinfo.plural, &mut obj);
+            validate_new(info, sinfo, &obj)?;
+            if let Some(ns) = ns {
+                check_namespace(st, ns)?;
+            }
+            if dry_run {
+                return object_response(req, q, info, 201, from_storage(info, obj)?, &warnings);
+            }
+            match st
+                .storage
+                .create(&key, stored_bytes(&obj), sinfo.plural)
+                .await?
+            {
+                WriteOutcome::Written(rev) => {
+                    set_resource_version(&mut obj, rev);
+                    return object_response(req, q, info, 201, from_storage(info, obj)?, &warnings);
+                }
+                WriteOutcome::Conflict(_) => continue,
+            }
+        };
+        let wanted_rv = precondition(&obj)?;
+        if wanted_rv.is_some_and(|rv| rv != current.mod_revision) {
+            return Err(ApiError::modified(info, name));
+        }
+        let mut new = merge_update(sinfo, sub, &old, obj);
+        if sub.is_none() {
             api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
         }
         if let Some(done) =
