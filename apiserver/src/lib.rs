@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod metrics;
 pub mod object;
+pub mod openapi;
 pub mod request;
 pub mod rest;
 pub mod storage;
@@ -501,6 +502,19 @@ async fn serve_other(st: &AppState, req: &HttpRequest, route: Route, method: &st
     }
     match route {
         Route::Health(kind) => health(st, req, kind).await,
+        Route::OpenApiV2 => {
+            let doc = if openapi::wants_v2_protobuf(accept) {
+                openapi::v2_protobuf()
+            } else {
+                openapi::v2_json()
+            };
+            openapi_response(req, doc)
+        }
+        Route::OpenApiV3(None) => openapi_response(req, openapi::v3_root()),
+        Route::OpenApiV3(Some(path)) => match openapi::v3_group_version(&path) {
+            Some(doc) => openapi_response(req, doc),
+            None => ApiError::path_not_found(req.path()).to_response(),
+        },
         Route::Metrics => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
             .body(st.metrics.render()),
@@ -514,6 +528,26 @@ async fn serve_other(st: &AppState, req: &HttpRequest, route: Route, method: &st
         Route::ResourceList(g, v) => json(discovery::resource_list(&g, &v)),
         Route::NotFound | Route::Resource(_) => ApiError::path_not_found(req.path()).to_response(),
     }
+}
+
+/// An OpenAPI document with its ETag; `If-None-Match` with the same tag gets `304`.
+fn openapi_response(req: &HttpRequest, doc: &openapi::Doc) -> HttpResponse {
+    let etag = format!("\"{}\"", doc.etag.trim_matches('"'));
+    let matches = req
+        .headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if matches {
+        return HttpResponse::NotModified()
+            .insert_header(("ETag", etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .content_type(doc.content_type)
+        .insert_header(("ETag", etag))
+        .insert_header(("Vary", "Accept"))
+        .body(doc.body.clone())
 }
 
 /// `/healthz`, `/livez`, `/readyz` (and `/<kind>/<check>`), with `?verbose`.

@@ -11,6 +11,10 @@ use crate::error::{ApiError, ApiResult};
 pub enum Route {
     Health(&'static str),
     Metrics,
+    /// `/openapi/v2`
+    OpenApiV2,
+    /// `/openapi/v3` (None) or `/openapi/v3/<api/v1 | apis/group/version>`
+    OpenApiV3(Option<String>),
     Version,
     /// `/api`
     CoreVersions,
@@ -41,6 +45,9 @@ pub fn parse_path(path: &str) -> Route {
         ["livez", ..] => Route::Health("livez"),
         ["readyz", ..] => Route::Health("readyz"),
         ["metrics"] => Route::Metrics,
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3"] => Route::OpenApiV3(None),
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3(Some(rest.join("/"))),
         ["version"] => Route::Version,
         ["api"] => Route::CoreVersions,
         ["api", v] => known_group_version("", v),

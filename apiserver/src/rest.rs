@@ -165,7 +165,12 @@ impl FieldValidation {
     }
 
     /// The warnings to send, or the error a strict request gets.
-    fn enforce(self, decoded: &typed::Decoded, duplicates: Vec<String>) -> ApiResult<Vec<String>> {
+    fn enforce(
+        self,
+        info: &ResourceInfo,
+        decoded: &typed::Decoded,
+        duplicates: Vec<String>,
+    ) -> ApiResult<Vec<String>> {
         let mut problems: Vec<String> = duplicates
             .into_iter()
             .map(|d| format!("duplicate field \"{d}\""))
@@ -181,8 +186,10 @@ impl FieldValidation {
             FieldValidation::Warn => Ok(problems),
             FieldValidation::Strict if problems.is_empty() => Ok(Vec::new()),
             FieldValidation::Strict => Err(ApiError::bad_request(format!(
-                "strict decoding error: {}",
-                problems.join(", ")
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+                problems.join(", "),
+                kind = info.kind,
+                version = info.version,
             ))),
         }
     }
@@ -1020,7 +1027,7 @@ pub async fn create(
     let sinfo = storage_of(info);
     let validation = FieldValidation::from_query(q)?;
     let decoded = typed_object(info, decode_body(req, body)?)?;
-    let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+    let warnings = validation.enforce(info, &decoded, body_duplicates(req, body))?;
     let mut obj = to_storage(info, decoded.value)?;
     prepare_create(sinfo, &mut obj, ns)?;
     api_types::defaults::apply(sinfo.group, sinfo.plural, &mut obj);
@@ -1301,7 +1308,7 @@ pub async fn update(
     let sinfo = storage_of(info);
     let validation = FieldValidation::from_query(q)?;
     let decoded = typed_object(info, decode_body(req, body)?)?;
-    let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+    let warnings = validation.enforce(info, &decoded, body_duplicates(req, body))?;
     let mut obj = decoded.value;
     let manager = manager_of(req, q);
     check_identity(info, &mut obj, name, ns)?;
@@ -1413,7 +1420,7 @@ pub async fn patch(
         let old_versioned = from_storage(info, old.clone())?;
         let patched = apply_patch(&content_type, &old_versioned, body)?;
         let decoded = typed_object(info, patched)?;
-        let warnings = validation.enforce(&decoded, duplicates.clone())?;
+        let warnings = validation.enforce(info, &decoded, duplicates.clone())?;
         let mut patched = decoded.value;
         check_identity(info, &mut patched, name, ns)?;
         let wanted_rv = precondition(&patched)?;
@@ -1518,7 +1525,7 @@ async fn server_side_apply(
             &now_rfc3339(),
         )?;
         let decoded = typed_object(info, result)?;
-        let warnings = validation.enforce(&decoded, body_duplicates(req, body))?;
+        let warnings = validation.enforce(info, &decoded, body_duplicates(req, body))?;
         let mut obj = to_storage(info, decoded.value)?;
         let (Some(current), Some(old)) = (current, old) else {
             // Apply to a missing object creates it.

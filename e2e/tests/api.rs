@@ -671,7 +671,10 @@ async fn scale_field_validation_dry_run_and_aggregated_discovery() {
         .unwrap_err(),
     );
     assert_eq!(e.code, 400);
-    assert_eq!(e.message, "strict decoding error: unknown field \"bogus\"");
+    assert_eq!(
+        e.message,
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"bogus\""
+    );
     let dup = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fv","name":"fv"}}"#;
     let e = api_error(
         raw(

@@ -270,6 +270,164 @@ async fn everyday_work(minor: u32) {
     c.stop().await;
 }
 
+/// The apply family and the other issue-3 flows: client-side apply and re-apply changing one
+/// field, server-side apply and a conflict between two managers, scale, dry-run, describe,
+/// api-resources, and delete with each propagation policy.
+async fn apply_and_friends(minor: u32) {
+    let bin = e2e::upstream_kubectl(minor)
+        .unwrap_or_else(|| panic!("upstream kubectl 1.{minor} is not installed next to `kubectl`"));
+    let c = TestCluster::start().await.unwrap();
+    let k = Kubectl {
+        bin,
+        kubeconfig: &c.kubeconfig,
+    };
+    let dir = c.dir.path();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let v1 = write("app.yaml", MANIFEST);
+    let out = k.ok(&["apply", "-f", &v1]);
+    assert!(out.contains("deployment.apps/web created"), "{out}");
+    // Re-apply with one field changed: only that field changes.
+    let before: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "deploy", "web", "-o", "json"])).unwrap();
+    let v2 = write("app2.yaml", &MANIFEST.replace("replicas: 2", "replicas: 4"));
+    let out = k.ok(&["apply", "-f", &v2]);
+    assert!(out.contains("deployment.apps/web configured"), "{out}");
+    assert!(out.contains("configmap/settings unchanged"), "{out}");
+    let after: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "deploy", "web", "-o", "json"])).unwrap();
+    assert_eq!(after["spec"]["replicas"], 4);
+    assert_eq!(after["spec"]["template"], before["spec"]["template"]);
+    assert_eq!(after["metadata"]["uid"], before["metadata"]["uid"]);
+
+    // Server-side apply, then a second manager conflicts on a field the first owns.
+    let ssa = write(
+        "ssa.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: owned}\ndata: {color: blue}\n",
+    );
+    assert!(k
+        .ok(&["apply", "--server-side", "-f", &ssa])
+        .contains("serverside-applied"));
+    let other = write(
+        "other.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: owned}\ndata: {color: red}\n",
+    );
+    let err = k.fails(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "-f",
+        &other,
+    ]);
+    assert!(err.contains("Apply failed with 1 conflict"), "{err}");
+    assert!(err.contains(".data.color"), "{err}");
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-f",
+        &other,
+    ]);
+    assert_eq!(
+        k.ok(&["get", "cm", "owned", "-o", "jsonpath={.data.color}"]),
+        "red"
+    );
+
+    // Scale through the scale subresource.
+    assert!(k
+        .ok(&["scale", "deploy", "web", "--replicas=3"])
+        .contains("scaled"));
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "3"
+    );
+
+    // Server-side dry run stores nothing.
+    let dry = write(
+        "dry.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\n",
+    );
+    let out = k.ok(&["create", "-f", &dry, "--dry-run=server", "-o", "name"]);
+    assert_eq!(out.trim(), "configmap/dry");
+    assert!(k.fails(&["get", "cm", "dry"]).contains("NotFound"));
+
+    // Unknown fields are refused as upstream words it; explain reads the served schemas.
+    let bad = write(
+        "bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ncolour: red\n",
+    );
+    let err = k.fails(&["create", "-f", &bad]);
+    assert!(
+        err.contains("strict decoding error: unknown field \"colour\""),
+        "{err}"
+    );
+    let out = k.ok(&["explain", "pod.spec.containers"]);
+    assert!(
+        out.contains("FIELD: containers <[]Container>")
+            || out.contains("FIELD:    containers <[]Container>"),
+        "{out}"
+    );
+    assert!(out.contains("image"), "{out}");
+
+    // describe and api-resources.
+    let out = k.ok(&["describe", "deploy", "web"]);
+    assert!(
+        out.contains("Replicas:") && out.contains("nginx:1.25"),
+        "{out}"
+    );
+    let out = k.ok(&["api-resources"]);
+    let deploy = out
+        .lines()
+        .find(|l| l.starts_with("deployments "))
+        .expect("deployments listed");
+    assert!(
+        deploy.contains("deploy") && deploy.contains("apps/v1") && deploy.contains("Deployment"),
+        "{deploy}"
+    );
+
+    // Delete with each propagation policy: background removes it; orphan and foreground leave
+    // it marked with upstream's finalizer for the garbage collector.
+    for (name, cascade, finalizer) in [
+        ("a", "background", ""),
+        ("b", "orphan", "orphan"),
+        ("c", "foreground", "foregroundDeletion"),
+    ] {
+        let f = write(
+            &format!("{name}.yaml"),
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"),
+        );
+        k.ok(&["create", "-f", &f]);
+        k.ok(&[
+            "delete",
+            "cm",
+            name,
+            &format!("--cascade={cascade}"),
+            "--wait=false",
+        ]);
+        if finalizer.is_empty() {
+            assert!(k.fails(&["get", "cm", name]).contains("NotFound"));
+        } else {
+            let fins = k.ok(&["get", "cm", name, "-o", "jsonpath={.metadata.finalizers}"]);
+            assert!(fins.contains(finalizer), "{cascade}: {fins}");
+        }
+    }
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn kubectl_1_33_apply_and_friends() {
+    apply_and_friends(33).await;
+}
+
+#[tokio::test]
+async fn kubectl_1_27_apply_and_friends() {
+    apply_and_friends(27).await;
+}
+
 #[tokio::test]
 async fn kubectl_1_33_everyday_work() {
     everyday_work(33).await;
