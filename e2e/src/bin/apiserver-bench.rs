@@ -1,0 +1,1247 @@
+//! apiserver-bench: throughput, latency and memory figures for our kube-apiserver against a
+//! real etcd, in one run on one machine. Raw etcd puts are the baseline for pod creates; then
+//! GET latency, full and paged LISTs of many pods, watch fan-out delivery latency, and the
+//! apiserver's resident memory. The apiserver runs as its own process (the `kube-apiserver`
+//! binary next to this one) so its memory is its own; every process started is killed by PID
+//! at the end, also on error. All traffic stays on 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use e2e::{free_port, kubeconfig_yaml, TEST_TOKEN};
+use futures::AsyncBufReadExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::Api;
+use kube::Client;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+/// Benchmarks kube-apiserver against a raw etcd baseline.
+#[derive(Debug, Parser)]
+#[command(name = "apiserver-bench")]
+struct Args {
+    /// Concurrent clients for etcd puts and apiserver creates.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Puts (raw etcd) and pod creates (apiserver) to time.
+    #[arg(long, default_value_t = 5000)]
+    creates: usize,
+    /// Pods stored for the GET/LIST/memory figures (topped up after the timed creates).
+    #[arg(long, default_value_t = 10_000)]
+    pods: usize,
+    /// Concurrent watchers for the fan-out figure.
+    #[arg(long, default_value_t = 1000)]
+    watchers: usize,
+    /// Writes the watchers must each see.
+    #[arg(long, default_value_t = 20)]
+    watch_writes: usize,
+    /// Sequential GETs of one pod.
+    #[arg(long, default_value_t = 2000)]
+    gets: usize,
+    /// Passed to kube-apiserver as --workers (default: its own, one per CPU).
+    #[arg(long)]
+    apiserver_workers: Option<usize>,
+}
+
+const NAMESPACE: &str = "bench";
+/// Upper bound for any one phase.
+const PHASE_TIMEOUT: Duration = Duration::from_secs(900);
+
+// ----- processes -------------------------------------------------------------------------------
+
+/// A child process (etcd or kube-apiserver), killed by PID when dropped or stopped.
+struct Proc {
+    name: &'static str,
+    child: Child,
+    pid: u32,
+    log: PathBuf,
+}
+
+impl Proc {
+    async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    fn rss_kib(&self) -> Option<u64> {
+        rss_kib(self.pid)
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+/// Every process the bench started, stopped explicitly at the end (and by `kill_on_drop` if
+/// the bench unwinds).
+#[derive(Default)]
+struct Procs(Vec<Proc>);
+
+impl Procs {
+    async fn stop_all(&mut self) {
+        for p in self.0.iter_mut().rev() {
+            p.stop().await;
+            eprintln!("stopped {} (pid {})", p.name, p.pid);
+        }
+        self.0.clear();
+    }
+
+    fn get(&self, i: usize) -> &Proc {
+        &self.0[i]
+    }
+}
+
+/// VmRSS of `pid`, in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// User plus system CPU time of `pid` (`self` for this process), from /proc/<pid>/stat.
+fn cpu_time(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// CPU used by a set of processes between `start` and `per`.
+struct CpuMeter {
+    start: Vec<(String, String, Option<Duration>)>,
+}
+
+impl CpuMeter {
+    fn start(procs: &[(&str, String)]) -> Self {
+        CpuMeter {
+            start: procs
+                .iter()
+                .map(|(n, p)| (n.to_string(), p.clone(), cpu_time(p)))
+                .collect(),
+        }
+    }
+
+    /// "name X µs, name Y µs" of CPU per operation, for `ops` operations.
+    fn per(&self, ops: usize) -> String {
+        self.start
+            .iter()
+            .map(|(name, pid, t0)| match (t0, cpu_time(pid)) {
+                (Some(a), Some(b)) => format!(
+                    "{name} {:.0} µs",
+                    (b.saturating_sub(*a)).as_secs_f64() * 1e6 / ops.max(1) as f64
+                ),
+                _ => format!("{name} n/a"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// "name X ms, ..." of CPU in total.
+    fn total(&self) -> String {
+        self.start
+            .iter()
+            .map(|(name, pid, t0)| match (t0, cpu_time(pid)) {
+                (Some(a), Some(b)) => {
+                    format!(
+                        "{name} {:.0} ms",
+                        (b.saturating_sub(*a)).as_secs_f64() * 1e3
+                    )
+                }
+                _ => format!("{name} n/a"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Starts a fresh etcd (flags as the test harness's) with its data under `dir`; returns its
+/// index in `procs` and its client URL.
+async fn start_etcd(procs: &mut Procs, dir: &Path) -> Result<(usize, String)> {
+    let mut last = None;
+    for _ in 0..5 {
+        let client_port = free_port()?;
+        let peer_port = free_port()?;
+        let client_url = format!("http://127.0.0.1:{client_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+        let log = dir.join(format!("etcd-{client_port}.log"));
+        let file = std::fs::File::create(&log)?;
+        let child = Command::new("etcd")
+            .arg("--name=bench")
+            .arg(format!(
+                "--data-dir={}",
+                dir.join(format!("etcd-{client_port}")).display()
+            ))
+            .arg(format!("--listen-client-urls={client_url}"))
+            .arg(format!("--advertise-client-urls={client_url}"))
+            .arg(format!("--listen-peer-urls={peer_url}"))
+            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+            .arg(format!("--initial-cluster=bench={peer_url}"))
+            .arg("--log-level=error")
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting etcd")?;
+        let pid = child.id().context("etcd has a pid")?;
+        procs.0.push(Proc {
+            name: "etcd",
+            child,
+            pid,
+            log,
+        });
+        let idx = procs.0.len() - 1;
+        match wait_etcd(&mut procs.0[idx], &client_url).await {
+            Ok(()) => {
+                eprintln!("etcd up on {client_url} (pid {pid})");
+                return Ok((idx, client_url));
+            }
+            Err(e) => {
+                let mut p = procs.0.remove(idx);
+                p.stop().await;
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.expect("tried at least once"))
+}
+
+async fn wait_etcd(p: &mut Proc, url: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = p.child.try_wait()? {
+            bail!("etcd exited at start with {status}: {}", p.log_tail());
+        }
+        let probe = async {
+            let mut c = etcd_client::Client::connect([url], None).await?;
+            c.get("health-probe", None).await?;
+            Ok::<_, etcd_client::Error>(())
+        };
+        if let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(2), probe).await {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("etcd did not answer on {url} within 20s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts kube-apiserver against `etcd`, waits for `/readyz`, and returns its index in
+/// `procs` and a client.
+async fn start_apiserver(
+    procs: &mut Procs,
+    dir: &Path,
+    etcd: &str,
+    workers: Option<usize>,
+) -> Result<(usize, Client)> {
+    let exe = std::env::current_exe()?
+        .parent()
+        .context("the bench binary has a directory")?
+        .join("kube-apiserver");
+    if !exe.is_file() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p apiserver --bin kube-apiserver`",
+            exe.display()
+        );
+    }
+    let cert_dir = dir.join("certs");
+    let mut last = None;
+    for _ in 0..3 {
+        let port = free_port()?;
+        let log = dir.join(format!("apiserver-{port}.log"));
+        let file = std::fs::File::create(&log)?;
+        let mut cmd = Command::new(&exe);
+        cmd.arg(format!("--etcd-servers={etcd}"))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--secure-port={port}"))
+            .arg(format!("--cert-dir={}", cert_dir.display()));
+        if let Some(w) = workers {
+            cmd.arg(format!("--workers={w}"));
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let pid = child.id().context("kube-apiserver has a pid")?;
+        procs.0.push(Proc {
+            name: "kube-apiserver",
+            child,
+            pid,
+            log,
+        });
+        let idx = procs.0.len() - 1;
+        let url = format!("https://127.0.0.1:{port}");
+        match wait_apiserver(&mut procs.0[idx], dir, &url, &cert_dir).await {
+            Ok(client) => {
+                eprintln!("kube-apiserver up on {url} (pid {pid})");
+                return Ok((idx, client));
+            }
+            Err(e) => {
+                let mut p = procs.0.remove(idx);
+                p.stop().await;
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.expect("tried at least once"))
+}
+
+async fn wait_apiserver(p: &mut Proc, dir: &Path, url: &str, cert_dir: &Path) -> Result<Client> {
+    let ca = cert_dir.join("apiserver.crt");
+    let kubeconfig = dir.join("kubeconfig");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut client = None;
+    loop {
+        if let Some(status) = p.child.try_wait()? {
+            bail!(
+                "kube-apiserver exited at start with {status}:\n{}",
+                p.log_tail()
+            );
+        }
+        if client.is_none() && ca.is_file() {
+            std::fs::write(&kubeconfig, kubeconfig_yaml(url, &ca, TEST_TOKEN))?;
+            let kc = kube::config::Kubeconfig::read_from(&kubeconfig)?;
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
+            client = Some(Client::try_from(cfg)?);
+        }
+        if let Some(c) = &client {
+            let req = http::Request::get("/readyz").body(Vec::new())?;
+            if let Ok(Ok(body)) =
+                tokio::time::timeout(Duration::from_secs(5), c.request_text(req)).await
+            {
+                if body.trim() == "ok" {
+                    return Ok(c.clone());
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "kube-apiserver not ready on {url} within 60s:\n{}",
+                p.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Raises the soft open-file limit so the watchers (and, inheriting it, the apiserver) have
+/// descriptors enough.
+fn raise_nofile(wanted: u64) -> Result<u64> {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let cur = getrlimit(Resource::Nofile);
+    let soft = cur.current.unwrap_or(u64::MAX);
+    if soft >= wanted {
+        return Ok(soft);
+    }
+    let new = match cur.maximum {
+        Some(max) => wanted.min(max),
+        None => wanted,
+    };
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(new),
+            maximum: cur.maximum,
+        },
+    )
+    .context("raising RLIMIT_NOFILE")?;
+    Ok(new)
+}
+
+// ----- objects ---------------------------------------------------------------------------------
+
+/// A pod as a Deployment's ReplicaSet makes it, with the fields upstream's defaulting and
+/// service-account admission add: about 2 KB of JSON.
+fn pod(name: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": NAMESPACE,
+            "generateName": "web-7d9f8b6c5d-",
+            "labels": {"app": "web", "tier": "frontend", "pod-template-hash": "7d9f8b6c5d"},
+            "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "9090"},
+            "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7d9f8b6c5d",
+                "uid": "4c5d3a8e-9b1f-4f0e-8a57-2f6d1c9e7b30",
+                "controller": true, "blockOwnerDeletion": true
+            }]
+        },
+        "spec": {
+            "containers": [{
+                "name": "web",
+                "image": "registry.example.com/team/web:1.24.3",
+                "imagePullPolicy": "IfNotPresent",
+                "ports": [
+                    {"name": "http", "containerPort": 8080, "protocol": "TCP"},
+                    {"name": "metrics", "containerPort": 9090, "protocol": "TCP"}
+                ],
+                "env": [
+                    {"name": "LOG_LEVEL", "value": "info"},
+                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}
+                ],
+                "resources": {
+                    "requests": {"cpu": "250m", "memory": "256Mi"},
+                    "limits": {"cpu": "1", "memory": "512Mi"}
+                },
+                "volumeMounts": [
+                    {"name": "kube-api-access-x7k2p", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}
+                ],
+                "readinessProbe": {
+                    "httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"},
+                    "timeoutSeconds": 1, "periodSeconds": 5,
+                    "successThreshold": 1, "failureThreshold": 3
+                },
+                "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File"
+            }],
+            "volumes": [
+                {"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+                ]}}
+            ],
+            "restartPolicy": "Always",
+            "terminationGracePeriodSeconds": 30,
+            "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default",
+            "securityContext": {},
+            "schedulerName": "default-scheduler",
+            "tolerations": [
+                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+            ],
+            "enableServiceLinks": true
+        }
+    })
+}
+
+/// The pod as the apiserver would store it (server-set metadata and status added).
+fn stored_pod(name: &str, i: usize) -> Vec<u8> {
+    let mut p = pod(name);
+    p["metadata"]["uid"] = json!(format!("0f1e2d3c-4b5a-4978-8695-{i:012}"));
+    p["metadata"]["creationTimestamp"] = json!("2025-05-01T10:00:00Z");
+    p["status"] = json!({"phase": "Pending", "qosClass": "Burstable"});
+    serde_json::to_vec(&p).expect("JSON values serialize")
+}
+
+// ----- statistics ------------------------------------------------------------------------------
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib_kib(kib: Option<u64>) -> String {
+    match kib {
+        Some(k) => format!("{:.1} MiB", k as f64 / 1024.0),
+        None => "n/a".into(),
+    }
+}
+
+/// The figures, in the order they are printed.
+#[derive(Default)]
+struct Report(Vec<(String, String)>);
+
+impl Report {
+    fn add(&mut self, k: impl Into<String>, v: impl Into<String>) {
+        let (k, v) = (k.into(), v.into());
+        eprintln!("  {k}: {v}");
+        self.0.push((k, v));
+    }
+
+    fn print(&self) {
+        let width = self.0.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        println!();
+        println!("==== apiserver-bench results ====");
+        for (k, v) in &self.0 {
+            println!("{k:<width$} : {v}");
+        }
+    }
+}
+
+/// Result of a throughput run: ops/s and sorted per-op latencies.
+struct Throughput {
+    per_sec: f64,
+    wall: Duration,
+    lat: Vec<Duration>,
+}
+
+// ----- etcd baseline ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum EtcdMode {
+    /// Plain puts, all tasks sharing one client (one HTTP/2 connection).
+    PutShared,
+    /// Plain puts, each task with its own client connection.
+    PutPerTask,
+    /// The apiserver's create transaction (create_revision == 0 → put, else get), shared client.
+    TxnShared,
+}
+
+async fn etcd_throughput(url: &str, mode: EtcdMode, n: usize, c: usize) -> Result<Throughput> {
+    let shared = etcd_client::Client::connect([url], None).await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let tag = format!("{mode:?}").to_lowercase();
+    // Values built up front so the timed loop only talks to etcd.
+    let values: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..n)
+            .map(|i| stored_pod(&format!("web-7d9f8b6c5d-{i:05}"), i))
+            .collect(),
+    );
+    let mut clients = Vec::with_capacity(c);
+    for _ in 0..c {
+        clients.push(match mode {
+            EtcdMode::PutPerTask => etcd_client::Client::connect([url], None).await?,
+            _ => shared.clone(),
+        });
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mut client in clients {
+        let next = next.clone();
+        let values = values.clone();
+        let tag = tag.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= values.len() {
+                    return Ok::<_, etcd_client::Error>(lat);
+                }
+                let key = format!("/registry/pods/{tag}/web-7d9f8b6c5d-{i:05}");
+                let value = values[i].clone();
+                let t = Instant::now();
+                match mode {
+                    EtcdMode::PutShared | EtcdMode::PutPerTask => {
+                        client.put(key, value, None).await?;
+                    }
+                    EtcdMode::TxnShared => {
+                        use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+                        let txn = Txn::new()
+                            .when([Compare::create_revision(key.clone(), CompareOp::Equal, 0)])
+                            .and_then([TxnOp::put(key.clone(), value, None)])
+                            .or_else([TxnOp::get(key, None)]);
+                        let r = client.txn(txn).await?;
+                        assert!(r.succeeded(), "fresh keys are created");
+                    }
+                }
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    lat.sort();
+    Ok(Throughput {
+        per_sec: n as f64 / wall.as_secs_f64(),
+        wall,
+        lat,
+    })
+}
+
+// ----- apiserver -------------------------------------------------------------------------------
+
+fn pods_path() -> String {
+    format!("/api/v1/namespaces/{NAMESPACE}/pods")
+}
+
+async fn post_json(client: &Client, path: &str, body: Vec<u8>) -> Result<String, kube::Error> {
+    let req = http::Request::post(path)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .expect("valid request");
+    client.request_text(req).await
+}
+
+/// Creates pods `first..first+n` (names `web-7d9f8b6c5d-<i>`) with `c` concurrent clients.
+/// Bodies are serialized up front, so the timed loop is the HTTPS round trip.
+async fn create_pods(client: &Client, first: usize, n: usize, c: usize) -> Result<Throughput> {
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (first..first + n)
+            .map(|i| {
+                serde_json::to_vec(&pod(&format!("web-7d9f8b6c5d-{i:05}")))
+                    .expect("JSON values serialize")
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..c {
+        let client = client.clone();
+        let next = next.clone();
+        let bodies = bodies.clone();
+        tasks.push(tokio::spawn(async move {
+            let path = pods_path();
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    return Ok::<_, kube::Error>(lat);
+                }
+                let t = Instant::now();
+                post_json(&client, &path, bodies[i].clone()).await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let wall = started.elapsed();
+    lat.sort();
+    Ok(Throughput {
+        per_sec: n as f64 / wall.as_secs_f64(),
+        wall,
+        lat,
+    })
+}
+
+#[derive(Deserialize)]
+struct ListBody {
+    metadata: ListMeta,
+    items: Vec<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ListMeta {
+    #[serde(rename = "resourceVersion")]
+    resource_version: Option<String>,
+    #[serde(rename = "continue")]
+    cont: Option<String>,
+}
+
+async fn get_text(client: &Client, path: &str) -> Result<String> {
+    let req = http::Request::get(path).body(Vec::new())?;
+    Ok(client.request_text(req).await?)
+}
+
+/// One full list: wall time, bytes, items.
+async fn full_list(client: &Client) -> Result<(Duration, usize, usize)> {
+    let t = Instant::now();
+    let text = get_text(client, &pods_path()).await?;
+    let wall = t.elapsed();
+    let body: ListBody = serde_json::from_str(&text)?;
+    Ok((wall, text.len(), body.items.len()))
+}
+
+/// A paged list as kubectl does it: wall time, pages, bytes, items.
+async fn paged_list(client: &Client, limit: usize) -> Result<(Duration, usize, usize, usize)> {
+    let t = Instant::now();
+    let (mut pages, mut bytes, mut items) = (0, 0, 0);
+    let mut cont: Option<String> = None;
+    loop {
+        let mut path = format!("{}?limit={limit}", pods_path());
+        if let Some(c) = &cont {
+            path.push_str("&continue=");
+            path.push_str(&url_escape(c));
+        }
+        let text = get_text(client, &path).await?;
+        let body: ListBody = serde_json::from_str(&text)?;
+        pages += 1;
+        bytes += text.len();
+        items += body.items.len();
+        match body.metadata.cont.filter(|c| !c.is_empty()) {
+            Some(c) => cont = Some(c),
+            None => break,
+        }
+        if pages > 100_000 {
+            bail!("paged list did not end");
+        }
+    }
+    Ok((t.elapsed(), pages, bytes, items))
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+// ----- watch fan-out ---------------------------------------------------------------------------
+
+/// The `k` of an ADDED event for pod `watch-<k>`. A byte search rather than a JSON parse, so
+/// the bench's 1,000 watchers cost the shared CPUs as little as possible: the pod's name is
+/// the only `"name":"watch-` in its JSON.
+fn watch_write_index(line: &[u8]) -> Option<usize> {
+    const ADDED: &[u8] = b"{\"type\":\"ADDED\"";
+    const NAME: &[u8] = b"\"name\":\"watch-";
+    if !line.starts_with(ADDED) {
+        return None;
+    }
+    let at = line.windows(NAME.len()).position(|w| w == NAME)? + NAME.len();
+    let digits = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&line[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
+}
+
+struct FanOut {
+    open_wall: Duration,
+    opened: usize,
+    failed: usize,
+    delivered: usize,
+    expected: usize,
+    lat: Vec<Duration>,
+    write_lat: Vec<Duration>,
+    apiserver_rss_watching: Option<u64>,
+    /// CPU used from the first write until every event was delivered.
+    cpu: String,
+}
+
+async fn watch_fan_out(
+    client: &Client,
+    watchers: usize,
+    writes: usize,
+    apiserver_pid: u32,
+    cpu_of: &[(&str, String)],
+) -> Result<FanOut> {
+    // A list's resourceVersion, as an informer starts its watch from.
+    let text = get_text(client, &format!("{}?limit=1", pods_path())).await?;
+    let body: ListBody = serde_json::from_str(&text)?;
+    let rv = body
+        .metadata
+        .resource_version
+        .context("a list has a resourceVersion")?;
+    let path = format!(
+        "{}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=600",
+        pods_path()
+    );
+    let opened = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Opening 1,000 TLS connections at once would overrun the accept backlog; 64 at a time.
+    let gate = Arc::new(tokio::sync::Semaphore::new(64));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(watchers);
+    for _ in 0..watchers {
+        let client = client.clone();
+        let path = path.clone();
+        let (opened, failed, delivered) = (opened.clone(), failed.clone(), delivered.clone());
+        let gate = gate.clone();
+        let mut stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got: Vec<(usize, Instant)> = Vec::with_capacity(writes);
+            let permit = gate.acquire_owned().await;
+            let req = http::Request::get(path.as_str())
+                .body(Vec::new())
+                .expect("valid request");
+            let stream = match client.request_stream(req).await {
+                Ok(s) => s,
+                Err(e) => {
+                    failed.fetch_add(1, Ordering::SeqCst);
+                    return Err(anyhow::anyhow!("opening a watch: {e}"));
+                }
+            };
+            drop(permit);
+            opened.fetch_add(1, Ordering::SeqCst);
+            let mut stream = Box::pin(stream);
+            let mut line = Vec::new();
+            while got.len() < writes {
+                line.clear();
+                let read = tokio::select! {
+                    r = stream.read_until(b'\n', &mut line) => r,
+                    _ = stop.changed() => break,
+                };
+                let now = Instant::now();
+                match read {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => return Err(anyhow::anyhow!("reading a watch: {e}")),
+                }
+                let Some(k) = watch_write_index(&line) else {
+                    continue;
+                };
+                got.push((k, now));
+                delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(got)
+        }));
+    }
+    // Wait until every watch is open (its response headers arrived, so it is subscribed).
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (o, f) = (opened.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+        if o + f >= watchers {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = stop_tx.send(true);
+            for t in &tasks {
+                t.abort();
+            }
+            bail!("only {o} of {watchers} watches opened within 180s ({f} failed)");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let open_wall = started.elapsed();
+    let n_open = opened.load(Ordering::SeqCst);
+    let n_failed = failed.load(Ordering::SeqCst);
+    eprintln!("{n_open} watches open in {open_wall:?} ({n_failed} failed)");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let apiserver_rss_watching = rss_kib(apiserver_pid);
+
+    // The writes, ~100 ms apart; the time is taken just before each request is sent.
+    let cpu = CpuMeter::start(cpu_of);
+    let sent: Arc<Mutex<BTreeMap<usize, Instant>>> = Arc::default();
+    let mut write_lat = Vec::with_capacity(writes);
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    for k in 0..writes {
+        ticker.tick().await;
+        let body = serde_json::to_vec(&pod(&format!("watch-{k:02}")))?;
+        let t = Instant::now();
+        sent.lock().expect("not poisoned").insert(k, t);
+        post_json(client, &pods_path(), body).await?;
+        write_lat.push(t.elapsed());
+    }
+    // Wait for every delivery, or 30 s.
+    let expected = n_open * writes;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while delivered.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cpu = cpu.total();
+    let _ = stop_tx.send(true);
+    let sent = sent.lock().expect("not poisoned").clone();
+    let mut lat = Vec::with_capacity(expected);
+    let mut delivered_n = 0;
+    for t in tasks {
+        match tokio::time::timeout(Duration::from_secs(10), t).await {
+            Ok(Ok(Ok(got))) => {
+                for (k, at) in got {
+                    if let Some(s) = sent.get(&k) {
+                        lat.push(at.saturating_duration_since(*s));
+                        delivered_n += 1;
+                    }
+                }
+            }
+            Ok(Ok(Err(e))) => eprintln!("watcher: {e:#}"),
+            Ok(Err(e)) => eprintln!("watcher task: {e}"),
+            Err(_) => eprintln!("watcher did not stop"),
+        }
+    }
+    lat.sort();
+    write_lat.sort();
+    Ok(FanOut {
+        open_wall,
+        opened: n_open,
+        failed: n_failed,
+        delivered: delivered_n,
+        expected: watchers * writes,
+        lat,
+        write_lat,
+        apiserver_rss_watching,
+        cpu,
+    })
+}
+
+// ----- the run ---------------------------------------------------------------------------------
+
+async fn phase<T>(name: &str, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    eprintln!("== {name}");
+    tokio::time::timeout(PHASE_TIMEOUT, f)
+        .await
+        .with_context(|| format!("{name}: timed out after {PHASE_TIMEOUT:?}"))?
+        .with_context(|| name.to_string())
+}
+
+async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) -> Result<()> {
+    let (c, n) = (args.concurrency.max(1), args.creates);
+    let sample = stored_pod("web-7d9f8b6c5d-00000", 0).len();
+    report.add(
+        "pod JSON size (stored form, as the etcd put value)",
+        format!("{sample} bytes"),
+    );
+    report.add(
+        "pod JSON size as POSTed to the apiserver",
+        format!(
+            "{} bytes",
+            serde_json::to_vec(&pod("web-7d9f8b6c5d-00000"))?.len()
+        ),
+    );
+
+    // 1. Raw etcd puts, on a fresh etcd.
+    let etcd_a_dir = dir.join("etcd-a");
+    std::fs::create_dir_all(&etcd_a_dir)?;
+    let (etcd_a, url_a) = start_etcd(procs, &etcd_a_dir).await?;
+    let mut raw = BTreeMap::new();
+    for mode in [
+        EtcdMode::PutShared,
+        EtcdMode::PutPerTask,
+        EtcdMode::TxnShared,
+    ] {
+        let cpu = CpuMeter::start(&[
+            ("etcd", procs.get(etcd_a).pid.to_string()),
+            ("bench", "self".into()),
+        ]);
+        let t = phase(
+            &format!("etcd {mode:?} x{n}"),
+            etcd_throughput(&url_a, mode, n, c),
+        )
+        .await?;
+        let cpu = cpu.per(n);
+        let label = match mode {
+            EtcdMode::PutShared => "put, one shared connection",
+            EtcdMode::PutPerTask => "put, one connection per task",
+            EtcdMode::TxnShared => "create txn, one shared connection",
+        };
+        report.add(
+            format!("etcd {label}: ops/s (C={c}, N={n})"),
+            format!(
+                "{:.0}  (wall {:.2}s, p50 {}, p99 {}; CPU/op: {cpu})",
+                t.per_sec,
+                t.wall.as_secs_f64(),
+                ms(percentile(&t.lat, 50.0)),
+                ms(percentile(&t.lat, 99.0))
+            ),
+        );
+        raw.insert(format!("{mode:?}"), t.per_sec);
+    }
+    let etcd_a_rss = procs.get(etcd_a).rss_kib();
+    // Stop the baseline etcd so it costs nothing during the apiserver runs.
+    procs.0[etcd_a].stop().await;
+
+    // 2. The apiserver on a fresh etcd.
+    let etcd_b_dir = dir.join("etcd-b");
+    std::fs::create_dir_all(&etcd_b_dir)?;
+    let (etcd_b, url_b) = start_etcd(procs, &etcd_b_dir).await?;
+    let (api_idx, client) = start_apiserver(procs, dir, &url_b, args.apiserver_workers).await?;
+    let api_pid = procs.get(api_idx).pid;
+    let etcd_b_pid = procs.get(etcd_b).pid;
+    report.add(
+        "apiserver RSS at start (empty store)",
+        mib_kib(rss_kib(api_pid)),
+    );
+    post_json(
+        &client,
+        "/api/v1/namespaces",
+        serde_json::to_vec(
+            &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}),
+        )?,
+    )
+    .await
+    .context("creating the bench namespace")?;
+
+    let all_cpu = [
+        ("apiserver", api_pid.to_string()),
+        ("etcd", etcd_b_pid.to_string()),
+        ("bench", "self".to_string()),
+    ];
+    let cpu = CpuMeter::start(&all_cpu);
+    let created = phase(
+        &format!("apiserver pod creates x{n}"),
+        create_pods(&client, 0, n, c),
+    )
+    .await?;
+    let cpu = cpu.per(n);
+    report.add(
+        format!("apiserver pod creates/s (C={c}, N={n})"),
+        format!(
+            "{:.0}  (wall {:.2}s, p50 {}, p99 {}; CPU/op: {cpu})",
+            created.per_sec,
+            created.wall.as_secs_f64(),
+            ms(percentile(&created.lat, 50.0)),
+            ms(percentile(&created.lat, 99.0))
+        ),
+    );
+    for (mode, label) in [
+        ("PutShared", "etcd put, shared conn"),
+        ("PutPerTask", "etcd put, conn per task"),
+        ("TxnShared", "etcd create txn"),
+    ] {
+        if let Some(base) = raw.get(mode) {
+            let goal = if mode == "PutShared" {
+                "  (goal >= 0.8)"
+            } else {
+                ""
+            };
+            report.add(
+                format!("ratio apiserver creates / {label}"),
+                format!("{:.2}{goal}", created.per_sec / base),
+            );
+        }
+    }
+    // What the apiserver actually stored for one pod.
+    {
+        let mut ec = etcd_client::Client::connect([url_b.as_str()], None).await?;
+        let r = ec
+            .get(
+                format!("/registry/pods/{NAMESPACE}/web-7d9f8b6c5d-00000"),
+                None,
+            )
+            .await?;
+        if let Some(kv) = r.kvs().first() {
+            report.add(
+                "pod JSON size as the apiserver stored it",
+                format!("{} bytes", kv.value().len()),
+            );
+        }
+    }
+
+    // Top up to --pods.
+    if args.pods > n {
+        let extra = args.pods - n;
+        let t = phase(
+            &format!("apiserver pod creates x{extra} (top-up)"),
+            create_pods(&client, n, extra, c),
+        )
+        .await?;
+        report.add(
+            format!("apiserver pod creates/s, top-up to {} pods", args.pods),
+            format!("{:.0}", t.per_sec),
+        );
+    }
+    let stored = n.max(args.pods);
+
+    // 6 (first part). Memory at idle with the pods stored.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    report.add(
+        format!("apiserver RSS idle, {stored} pods stored"),
+        format!("{}  (goal < 200 MB)", mib_kib(rss_kib(api_pid))),
+    );
+    report.add(
+        format!("etcd RSS idle, {stored} pods stored (reference)"),
+        mib_kib(rss_kib(etcd_b_pid)),
+    );
+
+    // 3. GET latency.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+    let gets = args.gets;
+    let lat = phase(&format!("GET x{gets}"), async {
+        let mut lat = Vec::with_capacity(gets);
+        for _ in 0..gets {
+            let t = Instant::now();
+            pods.get("web-7d9f8b6c5d-00000").await?;
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        Ok(lat)
+    })
+    .await?;
+    report.add(
+        format!("GET pod latency p50 / p99 ({gets} sequential)"),
+        format!(
+            "{} / {}",
+            ms(percentile(&lat, 50.0)),
+            ms(percentile(&lat, 99.0))
+        ),
+    );
+    let lat = phase(&format!("GET rv=0 x{gets}"), async {
+        let path = format!("{}/web-7d9f8b6c5d-00000?resourceVersion=0", pods_path());
+        let mut lat = Vec::with_capacity(gets);
+        for _ in 0..gets {
+            let t = Instant::now();
+            get_text(&client, &path).await?;
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        Ok(lat)
+    })
+    .await?;
+    report.add(
+        "GET pod latency p50 / p99, resourceVersion=0 (cache)",
+        format!(
+            "{} / {}",
+            ms(percentile(&lat, 50.0)),
+            ms(percentile(&lat, 99.0))
+        ),
+    );
+
+    // 4. LIST.
+    let cpu = CpuMeter::start(&all_cpu);
+    let runs = phase("full LIST x3", async {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            runs.push(full_list(&client).await?);
+        }
+        Ok(runs)
+    })
+    .await?;
+    let mut walls: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    walls.sort();
+    let (_, bytes, items) = runs[0];
+    report.add(
+        format!("LIST all pods, no limit: wall (first / median of 3), {items} items"),
+        format!("{} / {}", ms(runs[0].0), ms(walls[1])),
+    );
+    report.add(
+        "LIST all pods, no limit: response size",
+        format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / 1048576.0),
+    );
+    report.add("LIST all pods, no limit: CPU per list", cpu.per(3));
+    let cpu = CpuMeter::start(&all_cpu);
+    let runs = phase("paged LIST limit=500 x3", async {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            runs.push(paged_list(&client, 500).await?);
+        }
+        Ok(runs)
+    })
+    .await?;
+    let mut walls: Vec<Duration> = runs.iter().map(|r| r.0).collect();
+    walls.sort();
+    let (_, pages, bytes, items) = runs[0];
+    report.add(
+        format!("LIST paged limit=500: wall (first / median of 3), {items} items in {pages} pages"),
+        format!("{} / {}", ms(runs[0].0), ms(walls[1])),
+    );
+    report.add(
+        "LIST paged limit=500: bytes over all pages",
+        format!("{bytes} bytes ({:.1} MiB)", bytes as f64 / 1048576.0),
+    );
+    report.add("LIST paged limit=500: CPU per full paged list", cpu.per(3));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    report.add(
+        format!("apiserver RSS idle after the LISTs, {stored} pods"),
+        mib_kib(rss_kib(api_pid)),
+    );
+
+    // 5. Watch fan-out.
+    let w = args.watchers;
+    let fan = phase(
+        &format!("watch fan-out: {w} watchers x {} writes", args.watch_writes),
+        watch_fan_out(&client, w, args.watch_writes, api_pid, &all_cpu),
+    )
+    .await?;
+    report.add(
+        format!("watches opened ({w} requested): count, wall"),
+        format!(
+            "{} ({} failed), {:.2}s",
+            fan.opened,
+            fan.failed,
+            fan.open_wall.as_secs_f64()
+        ),
+    );
+    report.add(
+        format!("apiserver RSS with {} watches open", fan.opened),
+        mib_kib(fan.apiserver_rss_watching),
+    );
+    report.add(
+        "watch events delivered / expected",
+        format!("{} / {}", fan.delivered, fan.expected),
+    );
+    report.add(
+        "watch delivery latency p50 / p99 / max",
+        format!(
+            "{} / {} / {}  (goal p99 < 100 ms)",
+            ms(percentile(&fan.lat, 50.0)),
+            ms(percentile(&fan.lat, 99.0)),
+            ms(fan.lat.last().copied().unwrap_or_default())
+        ),
+    );
+    report.add(
+        "watch phase CPU, first write to last delivery (2 CPUs)",
+        fan.cpu.clone(),
+    );
+    report.add(
+        "watch-phase create latency p50 / max (writer's view)",
+        format!(
+            "{} / {}",
+            ms(percentile(&fan.write_lat, 50.0)),
+            ms(fan.write_lat.last().copied().unwrap_or_default())
+        ),
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    report.add(
+        "apiserver RSS after the watches closed",
+        mib_kib(rss_kib(api_pid)),
+    );
+    report.add(
+        "etcd RSS at the end (reference)",
+        mib_kib(rss_kib(etcd_b_pid)),
+    );
+    report.add(
+        format!("etcd RSS of the baseline etcd after {} puts", 3 * n),
+        mib_kib(etcd_a_rss),
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let wanted = (2 * args.watchers as u64 + 1024).max(4096);
+    let nofile = raise_nofile(wanted)?;
+    if nofile < 2 * args.watchers as u64 + 256 {
+        bail!(
+            "RLIMIT_NOFILE is {nofile}, too low for {} watchers",
+            args.watchers
+        );
+    }
+    eprintln!(
+        "open-file limit {nofile} (kube-apiserver inherits it); {} CPUs",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("apiserver-bench-")
+        .tempdir()?;
+    let mut procs = Procs::default();
+    let mut report = Report::default();
+    report.add(
+        "settings",
+        format!(
+            "C={} creates={} pods={} watchers={} watch_writes={} gets={} apiserver workers={}",
+            args.concurrency,
+            args.creates,
+            args.pods,
+            args.watchers,
+            args.watch_writes,
+            args.gets,
+            args.apiserver_workers
+                .map_or("default (one per CPU)".to_string(), |w| w.to_string())
+        ),
+    );
+    let result = tokio::select! {
+        r = run(&args, &mut procs, dir.path(), &mut report) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    if let Err(e) = &result {
+        for p in &procs.0 {
+            if p.name == "kube-apiserver" {
+                eprintln!("kube-apiserver log tail:\n{}", p.log_tail());
+            }
+        }
+        eprintln!("bench failed: {e:#}");
+    }
+    procs.stop_all().await;
+    let path = dir.path().display().to_string();
+    dir.close().with_context(|| format!("removing {path}"))?;
+    report.print();
+    result
+}
