@@ -93,21 +93,28 @@ impl ApiError {
         )
     }
 
-    /// A 422 with one cause per field error, worded as upstream's `NewInvalid`.
+    /// A 422 with one cause per field error, worded as upstream's `NewInvalid`: the details
+    /// name the kind (not the resource), and each cause's message is the error without its
+    /// field path, which the cause carries separately.
     pub fn invalid(info: &ResourceInfo, name: &str, errs: &[FieldError]) -> Self {
         let causes: Vec<Value> = errs
             .iter()
             .map(|e| {
+                let full = e.message();
+                let prefix = format!("{}: ", e.field);
+                let body = full.strip_prefix(&prefix).unwrap_or(&full).to_string();
                 json!({
                     "reason": e.kind.reason(),
-                    "message": e.message(),
+                    "message": body,
                     "field": e.field,
                 })
             })
             .collect();
         let joined = api_types::validation::aggregate_message(errs);
-        let mut d = details(info, name);
-        d["causes"] = Value::Array(causes);
+        let mut d = json!({"name": name, "kind": info.kind, "causes": causes});
+        if !info.group.is_empty() {
+            d["group"] = Value::String(info.group.to_string());
+        }
         Self::new(
             422,
             "Invalid",
@@ -219,6 +226,33 @@ mod tests {
         let s = ApiError::already_exists(deploy, "web").to_status();
         assert_eq!(s["message"], "deployments.apps \"web\" already exists");
         assert_eq!(s["details"]["group"], "apps");
+    }
+
+    #[test]
+    fn invalid_details_name_the_kind_and_causes_omit_the_path() {
+        use api_types::validation::{ErrorKind, FieldError};
+        let cms = find("", "v1", "configmaps").unwrap();
+        let err = FieldError {
+            kind: ErrorKind::Required,
+            field: "metadata.name".into(),
+            value: None,
+            detail: "name or generateName is required".into(),
+        };
+        let s = ApiError::invalid(cms, "", &[err]).to_status();
+        assert_eq!(s["details"]["kind"], "ConfigMap");
+        let cause = &s["details"]["causes"][0];
+        assert_eq!(cause["field"], "metadata.name");
+        assert!(
+            !cause["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("metadata.name"),
+            "{cause}"
+        );
+        assert!(s["message"]
+            .as_str()
+            .unwrap()
+            .contains("metadata.name: Required value"));
     }
 
     #[test]

@@ -298,6 +298,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
             options.etcd_compaction_interval,
         )));
     }
+    // Build the OpenAPI documents off the request path, so kubectl's first call is fast.
+    tasks.push(tokio::task::spawn_blocking(|| {
+        openapi::v3_root();
+        openapi::v2_protobuf();
+    }));
     let server = server.run();
     let handle = server.handle();
     let server = tokio::spawn(server);
