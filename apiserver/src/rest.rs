@@ -1170,6 +1170,25 @@ fn keep_allocated_service_fields(old: &Value, new: &mut Value) {
     }
 }
 
+/// The version to store for a write of `obj` over `old`: server-owned parts kept, defaults
+/// filled, and (for ordinary writes) the writer's field ownership recorded.
+fn next_version(
+    sinfo: &ResourceInfo,
+    subresource: Option<&str>,
+    old: &Value,
+    obj: Value,
+    manager: Option<&str>,
+) -> Value {
+    let mut new = merge_update(sinfo, subresource, old, obj);
+    if subresource.is_none() {
+        api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
+    }
+    match manager {
+        Some(m) => track_update(sinfo, Some(old), &new, m, subresource),
+        None => new,
+    }
+}
+
 /// Parses the resourceVersion a client sent as a precondition.
 fn precondition(obj: &Value) -> ApiResult<Option<i64>> {
     match meta_str(obj, "resourceVersion") {
@@ -1326,12 +1345,8 @@ pub async fn update(
             return Err(ApiError::modified(info, name));
         }
         let old = decode_stored(sinfo, &current)?;
-        let new = merge_update(sinfo, rr.subresource.as_deref(), &old, obj.clone());
-        let mut new = new;
-        if rr.subresource.is_none() {
-            api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
-        }
-        let new = track_update(sinfo, Some(&old), &new, &manager, rr.subresource.as_deref());
+        let sub = rr.subresource.as_deref();
+        let new = next_version(sinfo, sub, &old, obj.clone(), Some(&manager));
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
@@ -1428,11 +1443,8 @@ pub async fn patch(
             return Err(ApiError::modified(info, name));
         }
         let patched = to_storage(info, patched)?;
-        let mut new = merge_update(sinfo, rr.subresource.as_deref(), &old, patched);
-        if rr.subresource.is_none() {
-            api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
-        }
-        let new = track_update(sinfo, Some(&old), &new, &manager, rr.subresource.as_deref());
+        let sub = rr.subresource.as_deref();
+        let new = next_version(sinfo, sub, &old, patched, Some(&manager));
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
@@ -1555,10 +1567,8 @@ async fn server_side_apply(
         if wanted_rv.is_some_and(|rv| rv != current.mod_revision) {
             return Err(ApiError::modified(info, name));
         }
-        let mut new = merge_update(sinfo, sub, &old, obj);
-        if sub.is_none() {
-            api_types::defaults::apply(sinfo.group, sinfo.plural, &mut new);
-        }
+        // Apply recorded its own ownership; no Update entry on top.
+        let new = next_version(sinfo, sub, &old, obj, None);
         if let Some(done) =
             commit_update(st, info, sinfo, &key, &current, &old, new, dry_run).await?
         {
