@@ -334,7 +334,6 @@ impl Cache {
         let options = WatchOptions::new()
             .with_range(prefix_end(&root))
             .with_start_revision(start)
-            .with_prev_key()
             .with_progress_notify();
         let stream = self.storage.client().watch(root, Some(options)).await?;
         let (mut requests, mut responses) = stream.split();

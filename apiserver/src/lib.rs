@@ -265,6 +265,9 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         App::new().app_data(state).default_service(web::to(handle))
     })
     .workers(workers)
+    // A client that closes its side has gone: end its response (a watch) rather than keep
+    // streaming into a half-closed connection until the watch times out.
+    .h1_allow_half_closed(false)
     .disable_signals()
     .shutdown_timeout(5)
     .client_request_timeout(Duration::from_secs(60))

@@ -753,3 +753,62 @@ async fn scale_field_validation_dry_run_and_aggregated_discovery() {
         .any(|g| g["metadata"]["name"] == "apps"));
     c.stop().await;
 }
+
+/// Regression: the bench found watches kept open (and counted) long after their clients had
+/// disconnected, because a half-closed HTTP/1 connection kept the stream alive.
+#[tokio::test]
+async fn watches_are_released_when_clients_disconnect() {
+    let c = TestCluster::start().await.unwrap();
+    let client = client(&c).await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let open_watches = || {
+        let client = client.clone();
+        async move {
+            let text = client
+                .request_text(http::Request::get("/metrics").body(Vec::new()).unwrap())
+                .await
+                .unwrap();
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("apiserver_longrunning_requests{")
+                        && l.contains("resource=\"configmaps\"")
+                })
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+                .sum::<i64>()
+        }
+    };
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(
+            cms.watch(&WatchParams::default().timeout(300), "0")
+                .await
+                .unwrap()
+                .boxed(),
+        );
+    }
+    // Reading one event each makes sure the watches are established.
+    cms.create(&PostParams::default(), &cm("ping", json!({})))
+        .await
+        .unwrap();
+    for s in streams.iter_mut() {
+        tokio::time::timeout(Duration::from_secs(10), s.try_next())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(open_watches().await, 3);
+    drop(streams);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = open_watches().await;
+        if n == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} watches still open 10s after their clients left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.stop().await;
+}

@@ -167,6 +167,30 @@ impl CpuMeter {
     }
 }
 
+/// The machine's load averages: other work on the shared CPUs skews every figure.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+/// Open file descriptors of `pid`.
+fn fd_count(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// The apiserver's own count of open pod watches (`apiserver_longrunning_requests`).
+async fn server_pod_watches(client: &Client) -> Option<i64> {
+    let text = get_text(client, "/metrics").await.ok()?;
+    Some(
+        text.lines()
+            .filter(|l| l.starts_with("apiserver_longrunning_requests{"))
+            .filter(|l| l.contains("\"WATCH\"") && l.contains("resource=\"pods\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+            .sum(),
+    )
+}
+
 /// Starts a fresh etcd (flags as the test harness's) with its data under `dir`; returns its
 /// index in `procs` and its client URL.
 async fn start_etcd(procs: &mut Procs, dir: &Path) -> Result<(usize, String)> {
@@ -720,6 +744,14 @@ struct FanOut {
     lat: Vec<Duration>,
     write_lat: Vec<Duration>,
     apiserver_rss_watching: Option<u64>,
+    /// p99 over the deliveries of every write but the first.
+    warm_p99: Duration,
+    /// Median over writes of the first and of the last watcher's delivery latency.
+    first_median: Duration,
+    last_median: Duration,
+    /// The apiserver's gauge of open pod watches while all were open.
+    server_watches_open: Option<i64>,
+    apiserver_fds_watching: Option<usize>,
     /// CPU used from the first write until every event was delivered.
     cpu: String,
 }
@@ -773,7 +805,9 @@ async fn watch_fan_out(
             opened.fetch_add(1, Ordering::SeqCst);
             let mut stream = Box::pin(stream);
             let mut line = Vec::new();
-            while got.len() < writes {
+            // Read until told to stop, not until the last expected event: closing 1,000 TLS
+            // connections while the last write is still being delivered would slow it down.
+            loop {
                 line.clear();
                 let read = tokio::select! {
                     r = stream.read_until(b'\n', &mut line) => r,
@@ -816,6 +850,8 @@ async fn watch_fan_out(
     eprintln!("{n_open} watches open in {open_wall:?} ({n_failed} failed)");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let apiserver_rss_watching = rss_kib(apiserver_pid);
+    let server_watches_open = server_pod_watches(client).await;
+    let apiserver_fds_watching = fd_count(apiserver_pid);
 
     // The writes, ~100 ms apart; the time is taken just before each request is sent.
     let cpu = CpuMeter::start(cpu_of);
@@ -840,13 +876,16 @@ async fn watch_fan_out(
     let _ = stop_tx.send(true);
     let sent = sent.lock().expect("not poisoned").clone();
     let mut lat = Vec::with_capacity(expected);
+    let mut per_write: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
     let mut delivered_n = 0;
     for t in tasks {
         match tokio::time::timeout(Duration::from_secs(10), t).await {
             Ok(Ok(Ok(got))) => {
                 for (k, at) in got {
                     if let Some(s) = sent.get(&k) {
-                        lat.push(at.saturating_duration_since(*s));
+                        let d = at.saturating_duration_since(*s);
+                        lat.push(d);
+                        per_write.entry(k).or_default().push(d);
                         delivered_n += 1;
                     }
                 }
@@ -857,6 +896,31 @@ async fn watch_fan_out(
         }
     }
     lat.sort();
+    // Per write: when the first and the last watcher had it, against the write's own latency.
+    let mut firsts = Vec::new();
+    let mut lasts = Vec::new();
+    for (k, ds) in &mut per_write {
+        ds.sort();
+        let (first, last) = (ds[0], ds[ds.len() - 1]);
+        firsts.push(first);
+        lasts.push(last);
+        eprintln!(
+            "  write {k:2}: create took {}, delivered to {} watchers: first {}, p50 {}, last {}",
+            ms(write_lat.get(*k).copied().unwrap_or_default()),
+            ds.len(),
+            ms(first),
+            ms(percentile(ds, 50.0)),
+            ms(last)
+        );
+    }
+    firsts.sort();
+    lasts.sort();
+    let mut warm: Vec<Duration> = per_write
+        .iter()
+        .filter(|(k, _)| **k > 0)
+        .flat_map(|(_, ds)| ds.iter().copied())
+        .collect();
+    warm.sort();
     write_lat.sort();
     Ok(FanOut {
         open_wall,
@@ -867,6 +931,11 @@ async fn watch_fan_out(
         lat,
         write_lat,
         apiserver_rss_watching,
+        warm_p99: percentile(&warm, 99.0),
+        first_median: percentile(&firsts, 50.0),
+        last_median: percentile(&lasts, 50.0),
+        server_watches_open,
+        apiserver_fds_watching,
         cpu,
     })
 }
@@ -1131,6 +1200,14 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
         format!("apiserver RSS idle after the LISTs, {stored} pods"),
         mib_kib(rss_kib(api_pid)),
     );
+    report.add(
+        "apiserver open fds idle, before the watches (bench's own)",
+        format!(
+            "{} ({})",
+            fd_count(api_pid).map_or("n/a".into(), |n| n.to_string()),
+            fd_count(std::process::id()).map_or("n/a".into(), |n| n.to_string())
+        ),
+    );
 
     // 5. Watch fan-out.
     let w = args.watchers;
@@ -1166,6 +1243,14 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
         ),
     );
     report.add(
+        "watch delivery latency p99 without the first write",
+        ms(fan.warm_p99),
+    );
+    report.add(
+        "watch delivery per write, median over writes: first / last watcher",
+        format!("{} / {}", ms(fan.first_median), ms(fan.last_median)),
+    );
+    report.add(
         "watch phase CPU, first write to last delivery (2 CPUs)",
         fan.cpu.clone(),
     );
@@ -1177,7 +1262,49 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
             ms(fan.write_lat.last().copied().unwrap_or_default())
         ),
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    report.add(
+        "apiserver's open pod watches (gauge) / open fds, watchers open",
+        format!(
+            "{} / {}",
+            fan.server_watches_open
+                .map_or("n/a".into(), |n| n.to_string()),
+            fan.apiserver_fds_watching
+                .map_or("n/a".into(), |n| n.to_string())
+        ),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    report.add(
+        "apiserver's open pod watches (gauge) / open fds, 3 s after clients closed",
+        format!(
+            "{} / {}  (expect 0 / about the idle count; bench's own fds: {})",
+            server_pod_watches(&client)
+                .await
+                .map_or("n/a".into(), |n| n.to_string()),
+            fd_count(api_pid).map_or("n/a".into(), |n| n.to_string()),
+            fd_count(std::process::id()).map_or("n/a".into(), |n| n.to_string())
+        ),
+    );
+    // How long the server holds watches whose clients are gone (bounded wait).
+    let closed_at = Instant::now();
+    let gone = loop {
+        match server_pod_watches(&client).await {
+            Some(0) => break Some(closed_at.elapsed()),
+            _ if closed_at.elapsed() > Duration::from_secs(75) => break None,
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    };
+    report.add(
+        "time until the apiserver released the closed watches",
+        match gone {
+            Some(d) => format!("{:.1}s more (after the 3 s above)", d.as_secs_f64()),
+            None => format!(
+                "not within 75 s ({} still open)",
+                server_pod_watches(&client)
+                    .await
+                    .map_or("n/a".into(), |n| n.to_string())
+            ),
+        },
+    );
     report.add(
         "apiserver RSS after the watches closed",
         mib_kib(rss_kib(api_pid)),
@@ -1227,6 +1354,7 @@ async fn main() -> Result<()> {
                 .map_or("default (one per CPU)".to_string(), |w| w.to_string())
         ),
     );
+    report.add("machine load average at start (1/5/15 min)", loadavg());
     let result = tokio::select! {
         r = run(&args, &mut procs, dir.path(), &mut report) => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -1239,6 +1367,7 @@ async fn main() -> Result<()> {
         }
         eprintln!("bench failed: {e:#}");
     }
+    report.add("machine load average at end (1/5/15 min)", loadavg());
     procs.stop_all().await;
     let path = dir.path().display().to_string();
     dir.close().with_context(|| format!("removing {path}"))?;
