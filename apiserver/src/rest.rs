@@ -70,13 +70,17 @@ fn allows_create_on_update(info: &ResourceInfo) -> bool {
 
 // ----- request bodies -------------------------------------------------------------------
 
-/// Decodes a JSON or YAML body into a JSON value.
-pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
-    let content_type = req
-        .headers()
+/// The request's `Content-Type`, JSON when absent.
+fn content_type(req: &HttpRequest) -> &str {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+        .unwrap_or("application/json")
+}
+
+/// Decodes a JSON or YAML body into a JSON value.
+pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
+    let content_type = content_type(req);
     let media = content_type.split(';').next().unwrap_or("").trim();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the request body is empty"));
@@ -197,11 +201,7 @@ impl FieldValidation {
 
 /// Duplicate fields of a JSON request body (YAML bodies with duplicate keys fail to decode).
 fn body_duplicates(req: &HttpRequest, body: &[u8]) -> Vec<String> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+    let content_type = content_type(req);
     if content_type.contains("yaml") {
         Vec::new()
     } else {
@@ -469,12 +469,7 @@ async fn write_scale(
     let dry_run = q.dry_run()?;
     let info = rr.info;
     let sinfo = storage_of(info);
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json")
-        .to_string();
+    let content_type = content_type(req).to_string();
     let key = object_key(st, rr, name);
     loop {
         let Some(current) = st.storage.get(&key, sinfo.plural).await? else {
@@ -1414,12 +1409,7 @@ pub async fn patch(
     let dry_run = q.dry_run()?;
     let info = rr.info;
     let sinfo = storage_of(info);
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = content_type(req).to_string();
     if content_type.starts_with("application/apply-patch+yaml") {
         return server_side_apply(st, req, rr, q, name, body).await;
     }
