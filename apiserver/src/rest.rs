@@ -240,21 +240,39 @@ pub fn encode_cached(info: &ResourceInfo, obj: &CachedObject) -> ApiResult<Bytes
     ))
 }
 
-fn decode_stored(sinfo: &ResourceInfo, kv: &StoredKv) -> ApiResult<Value> {
+fn decode_stored(kv: &StoredKv) -> ApiResult<Value> {
     let mut v: Value = serde_json::from_slice(&kv.value)
         .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
     set_resource_version(&mut v, kv.mod_revision);
-    let _ = sinfo;
     Ok(v)
 }
 
+/// The bytes stored in etcd: the object without `metadata.resourceVersion` (that is the etcd
+/// revision, set on the way out), serialized without copying the object first.
 fn stored_bytes(obj: &Value) -> Vec<u8> {
-    // resourceVersion is not stored: it is the etcd revision, set on the way out.
-    let mut copy = obj.clone();
-    if let Some(meta) = metadata_mut(&mut copy) {
-        meta.remove("resourceVersion");
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+    struct Skipping<'a>(&'a Map<String, Value>, Option<&'static str>);
+    impl Serialize for Skipping<'_> {
+        fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+            let mut map = ser.serialize_map(None)?;
+            for (k, v) in self.0 {
+                match (self.1, v) {
+                    // At the top level, descend into metadata to drop resourceVersion.
+                    (None, Value::Object(meta)) if k == "metadata" => {
+                        map.serialize_entry(k, &Skipping(meta, Some("resourceVersion")))?
+                    }
+                    (Some(skip), _) if k == skip => {}
+                    _ => map.serialize_entry(k, v)?,
+                }
+            }
+            map.end()
+        }
     }
-    serde_json::to_vec(&copy).expect("JSON values serialize")
+    match obj {
+        Value::Object(top) => serde_json::to_vec(&Skipping(top, None)),
+        other => serde_json::to_vec(other),
+    }
+    .expect("JSON values serialize")
 }
 
 // ----- responses ----------------------------------------------------------------------------
@@ -391,7 +409,7 @@ pub async fn get(
     } else {
         let key = object_key(st, rr, name);
         match st.storage.get(&key, sinfo.plural).await? {
-            Some(kv) => decode_stored(sinfo, &kv)?,
+            Some(kv) => decode_stored(&kv)?,
             None => return Err(ApiError::not_found(rr.info, name)),
         }
     };
@@ -475,7 +493,7 @@ async fn write_scale(
         let Some(current) = st.storage.get(&key, sinfo.plural).await? else {
             return Err(ApiError::not_found(info, name));
         };
-        let old = decode_stored(sinfo, &current)?;
+        let old = decode_stored(&current)?;
         let view = scale_view(&old)?;
         let wanted = if is_patch {
             apply_patch(&content_type, &view, body)?
@@ -1339,7 +1357,7 @@ pub async fn update(
         if wanted_rv.is_some_and(|rv| rv != current.mod_revision) {
             return Err(ApiError::modified(info, name));
         }
-        let old = decode_stored(sinfo, &current)?;
+        let old = decode_stored(&current)?;
         let sub = rr.subresource.as_deref();
         let new = next_version(sinfo, sub, &old, obj.clone(), Some(&manager));
         if let Some(done) =
@@ -1421,7 +1439,7 @@ pub async fn patch(
         let Some(current) = st.storage.get(&key, sinfo.plural).await? else {
             return Err(ApiError::not_found(info, name));
         };
-        let old = decode_stored(sinfo, &current)?;
+        let old = decode_stored(&current)?;
         let old_versioned = from_storage(info, old.clone())?;
         let patched = apply_patch(&content_type, &old_versioned, body)?;
         let decoded = typed_object(info, patched)?;
@@ -1507,10 +1525,7 @@ async fn server_side_apply(
     let key = object_key(st, rr, name);
     loop {
         let current = st.storage.get(&key, sinfo.plural).await?;
-        let old = current
-            .as_ref()
-            .map(|kv| decode_stored(sinfo, kv))
-            .transpose()?;
+        let old = current.as_ref().map(decode_stored).transpose()?;
         let live = old.clone().map(|o| from_storage(info, o)).transpose()?;
         if live.is_none() && sub.is_some() {
             return Err(ApiError::not_found(info, name));
@@ -1738,7 +1753,7 @@ async fn delete_one(
         let Some(current) = st.storage.get(key, sinfo.plural).await? else {
             return Err(ApiError::not_found(info, name));
         };
-        let obj = decode_stored(sinfo, &current)?;
+        let obj = decode_stored(&current)?;
         if let Some(p) = &opts.preconditions {
             let uid = meta_str(&obj, "uid").unwrap_or("");
             if let Some(want) = p.uid.as_deref().filter(|u| !u.is_empty()) {
@@ -1928,7 +1943,7 @@ pub async fn bind(
         let Some(current) = st.storage.get(&key, "pods").await? else {
             return Err(ApiError::not_found(pods, &name));
         };
-        let mut pod = decode_stored(pods, &current)?;
+        let mut pod = decode_stored(&current)?;
         if meta_str(&pod, "deletionTimestamp").is_some() {
             return Err(ApiError::conflict(
                 pods,
@@ -2019,6 +2034,25 @@ mod tests {
         assert_eq!(merged["spec"]["replicas"], 1);
         assert_eq!(merged["status"]["replicas"], 5);
         assert_eq!(merged["metadata"]["generation"], 3);
+    }
+
+    #[test]
+    fn stored_bytes_drop_only_the_resource_version() {
+        let obj = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "resourceVersion": "7", "labels": {"resourceVersion": "keep"}},
+            "data": {"resourceVersion": "keep"}});
+        let stored: Value = serde_json::from_slice(&stored_bytes(&obj)).unwrap();
+        let mut want = obj.clone();
+        want["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("resourceVersion");
+        assert_eq!(stored, want);
+        // Key order is kept, so unchanged objects store byte-identical values.
+        assert_eq!(
+            String::from_utf8(stored_bytes(&obj)).unwrap(),
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"resourceVersion":"keep"}},"data":{"resourceVersion":"keep"}}"#
+        );
     }
 
     #[test]
