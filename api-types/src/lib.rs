@@ -8,6 +8,7 @@ pub mod fields;
 pub mod labels;
 pub mod managed;
 pub mod printers;
+pub mod protobuf;
 pub mod quantity;
 pub mod resources;
 pub mod strategic;

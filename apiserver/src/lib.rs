@@ -475,7 +475,7 @@ async fn serve_resource(
         }
         ("DELETE", None, None) => {
             verb_allowed("deletecollection")?;
-            rest::delete_collection(st, rr, q, body).await
+            rest::delete_collection(st, req, rr, q, body).await
         }
         (m, _, _) => Err(ApiError::method_not_allowed(m, info)),
     }

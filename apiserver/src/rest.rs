@@ -78,7 +78,7 @@ fn content_type(req: &HttpRequest) -> &str {
         .unwrap_or("application/json")
 }
 
-/// Decodes a JSON or YAML body into a JSON value.
+/// Decodes a JSON, YAML or Kubernetes protobuf body into a JSON value.
 pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
     let content_type = content_type(req);
     let media = content_type.split(';').next().unwrap_or("").trim();
@@ -86,6 +86,7 @@ pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     match media {
+        "application/vnd.kubernetes.protobuf" => decode_protobuf(body),
         "application/json" | "" | "*/*" => serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't decode the request body as JSON: {e}"))
         }),
@@ -95,6 +96,13 @@ pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
             }),
         other => Err(ApiError::unsupported_media_type(other)),
     }
+}
+
+/// A `application/vnd.kubernetes.protobuf` body (client-go's typed clients) as JSON.
+fn decode_protobuf(body: &[u8]) -> ApiResult<Value> {
+    api_types::protobuf::decode(body).map_err(|e| {
+        ApiError::bad_request(format!("couldn't decode the request body as protobuf: {e}"))
+    })
 }
 
 /// Checks `apiVersion`/`kind` against the endpoint (filling them when absent), then decodes
@@ -202,7 +210,7 @@ impl FieldValidation {
 /// Duplicate fields of a JSON request body (YAML bodies with duplicate keys fail to decode).
 fn body_duplicates(req: &HttpRequest, body: &[u8]) -> Vec<String> {
     let content_type = content_type(req);
-    if content_type.contains("yaml") {
+    if content_type.contains("yaml") || api_types::protobuf::is_protobuf(content_type) {
         Vec::new()
     } else {
         typed::duplicate_fields(body)
@@ -1604,9 +1612,15 @@ struct Preconditions {
     resource_version: Option<String>,
 }
 
-fn delete_options(body: &[u8], q: &Query) -> ApiResult<DeleteOptions> {
+fn delete_options(req: &HttpRequest, body: &[u8], q: &Query) -> ApiResult<DeleteOptions> {
     let mut opts: DeleteOptions = if body.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
+    } else if api_types::protobuf::is_protobuf(content_type(req)) {
+        serde_json::from_value(decode_protobuf(body)?).map_err(|e| {
+            ApiError::bad_request(format!(
+                "couldn't decode DeleteOptions from the request body: {e}"
+            ))
+        })?
     } else {
         serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!(
@@ -1826,7 +1840,7 @@ pub async fn delete(
     body: &[u8],
 ) -> ApiResult<HttpResponse> {
     require_namespace(rr)?;
-    let opts = delete_options(body, q)?;
+    let opts = delete_options(req, body, q)?;
     let key = object_key(st, rr, name);
     let (status, obj) = delete_one(st, rr.info, &key, name, &opts).await?;
     object_response(req, q, rr.info, status, obj, &[])
@@ -1834,6 +1848,7 @@ pub async fn delete(
 
 pub async fn delete_collection(
     st: &AppState,
+    req: &HttpRequest,
     rr: &ResourceRequest,
     q: &Query,
     body: &[u8],
@@ -1842,7 +1857,7 @@ pub async fn delete_collection(
         // Upstream serves deletecollection only per namespace for namespaced resources.
         return Err(ApiError::method_not_allowed("DELETECOLLECTION", rr.info));
     }
-    let opts = delete_options(body, q)?;
+    let opts = delete_options(req, body, q)?;
     let filter = Filter::new(rr, q)?;
     st.cache
         .wait_fresh(CACHE_WAIT)

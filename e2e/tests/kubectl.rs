@@ -437,3 +437,189 @@ async fn kubectl_1_33_everyday_work() {
 async fn kubectl_1_27_everyday_work() {
     everyday_work(27).await;
 }
+
+/// kubectl's `create` generators, `run` and `expose` build typed objects and send them as
+/// protobuf (`application/vnd.kubernetes.protobuf`); what is stored must be what was asked.
+async fn generators(minor: u32) {
+    let bin = e2e::upstream_kubectl(minor)
+        .unwrap_or_else(|| panic!("upstream kubectl 1.{minor} is not installed next to `kubectl`"));
+    let c = TestCluster::start().await.unwrap();
+    let k = Kubectl {
+        bin,
+        kubeconfig: &c.kubeconfig,
+    };
+    assert_eq!(
+        k.ok(&["create", "namespace", "gen"]),
+        "namespace/gen created\n"
+    );
+    let n = ["-n", "gen"];
+    let created = |args: &[&str], want: &str| {
+        let out = k.ok(&[&n[..], args].concat());
+        assert_eq!(out, format!("{want} created\n"), "{args:?}");
+    };
+    created(
+        &[
+            "create",
+            "configmap",
+            "cfg",
+            "--from-literal=a=b",
+            "--from-literal=empty=",
+        ],
+        "configmap/cfg",
+    );
+    created(
+        &[
+            "create",
+            "secret",
+            "generic",
+            "sec",
+            "--from-literal=p=hunter2",
+        ],
+        "secret/sec",
+    );
+    created(
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx:1.27",
+            "--replicas=0",
+            "--port=80",
+            "--",
+            "sh",
+            "-c",
+            "echo hi",
+        ],
+        "deployment.apps/web",
+    );
+    created(
+        &["create", "serviceaccount", "robot"],
+        "serviceaccount/robot",
+    );
+    created(
+        &["create", "service", "clusterip", "api", "--tcp=80:8080"],
+        "service/api",
+    );
+    created(
+        &[
+            "create",
+            "quota",
+            "q",
+            "--hard=cpu=1500m,memory=1Gi,pods=10",
+        ],
+        "resourcequota/q",
+    );
+    created(
+        &[
+            "create",
+            "pdb",
+            "pdb",
+            "--selector=app=web",
+            "--min-available=50%",
+        ],
+        "poddisruptionbudget.policy/pdb",
+    );
+    created(
+        &[
+            "create",
+            "cronjob",
+            "tick",
+            "--image=busybox:1.36",
+            "--schedule=*/5 * * * *",
+        ],
+        "cronjob.batch/tick",
+    );
+    created(
+        &[
+            "create",
+            "role",
+            "reader",
+            "--verb=get,list",
+            "--resource=pods",
+        ],
+        "role.rbac.authorization.k8s.io/reader",
+    );
+    created(
+        &[
+            "create",
+            "rolebinding",
+            "rb",
+            "--role=reader",
+            "--serviceaccount=gen:robot",
+        ],
+        "rolebinding.rbac.authorization.k8s.io/rb",
+    );
+    let get = |what: &str, path: &str| {
+        k.ok(&["get", what, "-n", "gen", "-o", &format!("jsonpath={path}")])
+    };
+    assert_eq!(get("ns/gen", "{.status.phase}"), "Active");
+    assert_eq!(get("cm/cfg", "{.data}"), r#"{"a":"b","empty":""}"#);
+    assert_eq!(get("secret/sec", "{.data.p}"), "aHVudGVyMg==");
+    assert_eq!(get("secret/sec", "{.type}"), "Opaque");
+    assert_eq!(get("deploy/web", "{.spec.replicas}"), "0");
+    assert_eq!(
+        get("deploy/web", "{.spec.template.spec.containers[0].command}"),
+        r#"["sh","-c","echo hi"]"#
+    );
+    assert_eq!(
+        get("deploy/web", "{.spec.template.spec.containers[0].ports}"),
+        r#"[{"containerPort":80,"protocol":"TCP"}]"#
+    );
+    assert_eq!(get("deploy/web", "{.spec.selector.matchLabels.app}"), "web");
+    // Go's zero time and zero non-pointer fields are not stored as values.
+    assert_eq!(
+        get("deploy/web", "{.spec.template.metadata}"),
+        r#"{"labels":{"app":"web"}}"#
+    );
+    assert_eq!(get("sa/robot", "{.metadata.name}"), "robot");
+    assert_eq!(get("svc/api", "{.spec.ports[0].targetPort}"), "8080");
+    assert_eq!(get("svc/api", "{.spec.ports[0].port}"), "80");
+    assert_eq!(get("quota/q", "{.spec.hard.cpu}"), "1500m");
+    assert_eq!(get("quota/q", "{.spec.hard.memory}"), "1Gi");
+    assert_eq!(get("pdb/pdb", "{.spec.minAvailable}"), "50%");
+    assert_eq!(get("cronjob/tick", "{.spec.schedule}"), "*/5 * * * *");
+    assert_eq!(get("role/reader", "{.rules[0].verbs}"), r#"["get","list"]"#);
+    assert_eq!(get("rolebinding/rb", "{.subjects[0].name}"), "robot");
+    // `run` and `expose` too.
+    k.ok(&[
+        "run",
+        "one",
+        "--image=busybox:1.36",
+        "--restart=Never",
+        "-n",
+        "gen",
+        "--",
+        "sleep",
+        "1",
+    ]);
+    assert_eq!(
+        get("pod/one", "{.spec.containers[0].args}"),
+        r#"["sleep","1"]"#
+    );
+    k.ok(&[
+        "expose",
+        "deployment",
+        "web",
+        "--port=8080",
+        "--target-port=80",
+        "-n",
+        "gen",
+    ]);
+    assert_eq!(get("svc/web", "{.spec.ports[0].targetPort}"), "80");
+    // Typed deletes send DeleteOptions bodies.
+    k.ok(&["delete", "cm", "cfg", "-n", "gen"]);
+    assert!(k
+        .fails(&["get", "cm", "cfg", "-n", "gen"])
+        .contains("NotFound"));
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn kubectl_1_33_generators() {
+    generators(33).await;
+}
+
+#[tokio::test]
+async fn kubectl_1_27_generators() {
+    generators(27).await;
+}
