@@ -113,6 +113,19 @@ const GO_ZERO_TIME: i64 = -62_135_596_800;
 /// Decodes a whole body (`k8s\0` + `runtime.Unknown`) into the object's JSON, with `kind` and
 /// `apiVersion` set from the envelope.
 pub fn decode(body: &[u8]) -> Result<Value, Error> {
+    decode_nested(body, 0)
+}
+
+/// Objects embedded in objects (`RawExtension`) nest at most this deep.
+const MAX_NESTING: u32 = 8;
+
+fn decode_nested(body: &[u8], depth: u32) -> Result<Value, Error> {
+    if depth > MAX_NESTING {
+        return Err(Error::Malformed {
+            at: "RawExtension".into(),
+            what: "objects embedded too deep",
+        });
+    }
     let rest = body.strip_prefix(MAGIC).ok_or(Error::NoPrefix)?;
     let mut api_version = String::new();
     let mut kind = String::new();
@@ -147,7 +160,7 @@ pub fn decode(body: &[u8]) -> Result<Value, Error> {
     let mut out = Map::new();
     out.insert("kind".into(), Value::String(kind));
     out.insert("apiVersion".into(), Value::String(api_version));
-    decode_into(msg, raw, &mut out, msg.name)?;
+    decode_into(msg, raw, &mut out, msg.name, depth)?;
     Ok(Value::Object(out))
 }
 
@@ -198,6 +211,7 @@ fn decode_into(
     data: &[u8],
     out: &mut Map<String, Value>,
     at: &str,
+    depth: u32,
 ) -> Result<(), Error> {
     let mut r = Reader::new(data, at);
     while let Some((tag, wire)) = r.key()? {
@@ -214,7 +228,7 @@ fn decode_into(
         };
         match &field.ty {
             Ty::Map(value_ty) => {
-                let (key, value) = map_entry(value_ty, r.expect_bytes(wire)?, &at)?;
+                let (key, value) = map_entry(value_ty, r.expect_bytes(wire)?, &at, depth)?;
                 let entry = out
                     .entry(field.json)
                     .or_insert_with(|| Value::Object(Map::new()));
@@ -227,7 +241,7 @@ fn decode_into(
                     at: at.clone(),
                     what: "unknown embedded message",
                 })?;
-                decode_into(inner, r.expect_bytes(wire)?, out, &at)?;
+                decode_into(inner, r.expect_bytes(wire)?, out, &at, depth)?;
             }
             ty if field.repeated => {
                 let mut items = Vec::new();
@@ -239,7 +253,7 @@ fn decode_into(
                         items.push(scalar(ty, w, &mut p)?);
                     }
                 } else {
-                    items.push(value(ty, wire, &mut r, &at, true)?.unwrap_or(Value::Null));
+                    items.push(value(ty, wire, &mut r, &at, true, depth)?.unwrap_or(Value::Null));
                 }
                 let entry = out
                     .entry(field.json)
@@ -248,7 +262,7 @@ fn decode_into(
                     a.extend(items);
                 }
             }
-            ty => match value(ty, wire, &mut r, &at, false)? {
+            ty => match value(ty, wire, &mut r, &at, false, depth)? {
                 Some(Value::Object(new)) => match out.get_mut(field.json) {
                     // A message seen twice is merged, as protobuf merges it.
                     Some(Value::Object(old)) => old.extend(new),
@@ -273,14 +287,14 @@ fn is_zero(v: &Value) -> bool {
 }
 
 /// One `map<string, V>` entry: key = 1, value = 2.
-fn map_entry(ty: &Ty, data: &[u8], at: &str) -> Result<(String, Option<Value>), Error> {
+fn map_entry(ty: &Ty, data: &[u8], at: &str, depth: u32) -> Result<(String, Option<Value>), Error> {
     let mut r = Reader::new(data, at);
     let mut key = String::new();
     let mut val = None;
     while let Some((tag, wire)) = r.key()? {
         match tag {
             1 => key = r.string_wire(wire)?,
-            2 => val = value(ty, wire, &mut r, at, true)?,
+            2 => val = value(ty, wire, &mut r, at, true, depth)?,
             _ => r.skip(wire)?,
         }
     }
@@ -301,6 +315,7 @@ fn value(
     r: &mut Reader<'_, '_>,
     at: &str,
     keep_empty: bool,
+    depth: u32,
 ) -> Result<Option<Value>, Error> {
     match ty {
         Ty::Str => {
@@ -315,14 +330,14 @@ fn value(
         }
         Ty::Msg(name) => {
             let data = r.expect_bytes(wire)?;
-            special(name, data, at)?.map_or_else(
+            special(name, data, at, depth)?.map_or_else(
                 || {
                     let msg = message(name).ok_or(Error::Malformed {
                         at: at.to_string(),
                         what: "unknown message type",
                     })?;
                     let mut m = Map::new();
-                    decode_into(msg, data, &mut m, at)?;
+                    decode_into(msg, data, &mut m, at, depth)?;
                     Ok(Some(Value::Object(m)))
                 },
                 Ok,
@@ -348,7 +363,7 @@ fn scalar(ty: &Ty, wire: u8, r: &mut Reader<'_, '_>) -> Result<Value, Error> {
 
 /// The apimachinery messages whose JSON form is not an object of their fields. `Ok(None)`
 /// when `name` is an ordinary message; `Ok(Some(None))` for a value that means "absent".
-fn special(name: &str, data: &[u8], at: &str) -> Result<Option<Option<Value>>, Error> {
+fn special(name: &str, data: &[u8], at: &str, depth: u32) -> Result<Option<Option<Value>>, Error> {
     let fields = || raw_fields(data, at);
     let num = |fs: &[RawField<'_>], tag: u32| {
         fs.iter()
@@ -370,7 +385,7 @@ fn special(name: &str, data: &[u8], at: &str) -> Result<Option<Option<Value>>, E
     };
     let raw_json = |b: &[u8]| -> Result<Value, Error> {
         if b.starts_with(MAGIC) {
-            return decode(b);
+            return decode_nested(b, depth + 1);
         }
         serde_json::from_slice(b).map_err(|_| Error::Malformed {
             at: at.to_string(),

@@ -210,6 +210,17 @@ fn bad_bodies_are_errors_not_panics() {
         // Any truncation fails cleanly (or, at a field boundary, decodes what is there).
         let _ = decode(&good[..cut]);
     }
+    // Corrupted bytes anywhere: an error or a value, never a panic.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..20_000 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let mut b = good.clone();
+        let i = 4 + (seed >> 33) as usize % (b.len() - 4);
+        b[i] = (seed >> 17) as u8;
+        let _ = decode(&b);
+    }
     assert!(matches!(
         decode(&envelope("v1", "NoSuchKind", W::default())),
         Err(Error::UnknownKind { .. })
@@ -228,6 +239,27 @@ fn bad_bodies_are_errors_not_panics() {
         0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
     ]);
     assert!(matches!(decode(&long), Err(Error::Malformed { .. })));
+}
+
+#[test]
+fn embedded_objects_are_decoded_but_not_without_end() {
+    // A ControllerRevision whose data is a protobuf-encoded object.
+    let inner = envelope("v1", "ConfigMap", W::default().msg(1, meta("c", "")));
+    let outer = W::default()
+        .msg(1, meta("rev", "default"))
+        .msg(2, W::default().bytes(1, &inner))
+        .int(3, 2);
+    let v = decode(&envelope("apps/v1", "ControllerRevision", outer)).unwrap();
+    assert_eq!(v["data"]["kind"], "ConfigMap");
+    assert_eq!(v["data"]["metadata"]["name"], "c");
+    assert_eq!(v["revision"], 2);
+    // Nested a thousand deep: refused, not a stack overflow.
+    let mut body = envelope("v1", "ConfigMap", W::default());
+    for _ in 0..1000 {
+        let rev = W::default().msg(2, W::default().bytes(1, &body));
+        body = envelope("apps/v1", "ControllerRevision", rev);
+    }
+    assert!(matches!(decode(&body), Err(Error::Malformed { .. })));
 }
 
 #[test]
