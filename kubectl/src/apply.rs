@@ -9,6 +9,20 @@ use crate::cmd::{self, create, Ctx};
 use crate::manifest;
 use crate::output::Format;
 
+/// What upstream prints after a server-side apply conflict.
+const SSA_CONFLICT_HELP: &str =
+    "Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts";
+
 /// The annotation client-side apply keeps the applied manifest in.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -301,6 +315,10 @@ pub async fn run(ctx: &mut Ctx, a: ApplyArgs) -> anyhow::Result<()> {
                 Ok(bytes) => {
                     let obj: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                     create::print_result(&format, &r, &obj, "serverside-applied", suffix)?;
+                }
+                Err(crate::rest::RestError::Status { code: 409, status }) => {
+                    let message = status["message"].as_str().unwrap_or("conflict");
+                    errors.push(anyhow::anyhow!("{message}\n{SSA_CONFLICT_HELP}"));
                 }
                 Err(e) => errors.push(create::when("patching", &m.source, e)),
             }

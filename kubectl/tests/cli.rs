@@ -1164,3 +1164,156 @@ async fn client_certificates_and_tokens_from_kubeconfig() {
     assert_eq!(o.stdout, "namespace/default\n", "{}", o.stderr);
     c.stop().await;
 }
+
+/// The issue's scenario, run once with our kubectl and once with upstream 1.33, each in a
+/// namespace of its own on the same cluster: every step must print the same (with the
+/// namespace name masked) and exit the same way.
+#[tokio::test]
+async fn the_everyday_scenario_side_by_side() {
+    let c = TestCluster::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let app = |value: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels: {{app: demo}}\n\
+             data:\n  color: {value}\n  size: large\n---\napiVersion: apps/v1\nkind: Deployment\n\
+             metadata:\n  name: web\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  \
+             template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      \
+             - name: nginx\n        image: nginx:1.27\n        ports: [{{containerPort: 80}}]\n"
+        )
+    };
+    let v1 = write("app-v1.yaml", &app("blue"));
+    let v2 = write("app-v2.yaml", &app("green"));
+    let ssa = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa}}\ndata: {{a: \"{v}\"}}\n")
+    };
+    let ssa1 = write("ssa1.yaml", &ssa("1"));
+    let ssa2 = write("ssa2.yaml", &ssa("2"));
+    let extra = write(
+        "extra.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {k: v}\n",
+    );
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["apply", "-f", &v1],
+        vec!["apply", "-f", &v2],
+        vec!["get", "cm", "settings", "-o", "jsonpath={.data}"],
+        vec![
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.replicas} {.metadata.generation}",
+        ],
+        vec!["apply", "--server-side", "-f", &ssa1],
+        vec![
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "-f",
+            &ssa2,
+        ],
+        vec![
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "--force-conflicts",
+            "-f",
+            &ssa2,
+        ],
+        vec!["get", "cm", "ssa", "-o", "jsonpath={.data.a}"],
+        vec!["scale", "deploy", "web", "--replicas=3"],
+        vec!["patch", "deploy", "web", "-p", r#"{"spec":{"replicas":4}}"#],
+        vec![
+            "patch",
+            "deploy",
+            "web",
+            "--type=merge",
+            "-p",
+            r#"{"metadata":{"labels":{"m":"1"}}}"#,
+        ],
+        vec![
+            "patch",
+            "deploy",
+            "web",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/replicas","value":5}]"#,
+        ],
+        vec![
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.replicas} {.metadata.labels}",
+        ],
+        vec!["describe", "cm", "settings"],
+        vec!["create", "-f", &extra, "--dry-run=server"],
+        vec!["get", "cm", "extra"],
+        vec!["api-resources", "--api-group=apps"],
+        vec!["delete", "cm", "settings", "--cascade=background"],
+        vec![
+            "delete",
+            "cm",
+            "ssa",
+            "--cascade=foreground",
+            "--wait=false",
+        ],
+        vec![
+            "delete",
+            "deploy",
+            "web",
+            "--cascade=orphan",
+            "--wait=false",
+        ],
+        vec![
+            "get",
+            "cm,deploy",
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.name}:{.metadata.finalizers} {end}",
+        ],
+    ];
+    let upstream = e2e::upstream_kubectl(33);
+    let mut tools = vec![("ours", ours())];
+    tools.extend(upstream.map(|u| ("upstream", u)));
+    let mut results: Vec<Vec<(String, String, i32)>> = Vec::new();
+    for (ns, bin) in &tools {
+        let nsfile = write(
+            &format!("{ns}.yaml"),
+            &format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n"),
+        );
+        ok(&c, &["create", "-f", &nsfile]);
+        let mut outs = Vec::new();
+        for step in &steps {
+            let mut args = step.clone();
+            args.extend(["-n", ns]);
+            let o = run_bin(bin, &c.kubeconfig, &args, None);
+            let mask = |s: &str| mask_ages(&s.replace(ns, "NS"));
+            outs.push((mask(&o.stdout), mask(&o.stderr), o.code));
+        }
+        results.push(outs);
+    }
+    let mine = &results[0];
+    // What ours must do whether or not upstream is here to compare with.
+    assert_eq!(
+        mine[1].0,
+        "configmap/settings configured\ndeployment.apps/web unchanged"
+    );
+    assert_eq!(mine[2].0, r#"{"color":"green","size":"large"}"#);
+    assert_eq!(mine[3].0, "2 1");
+    assert_eq!(mine[5].2, 1, "a conflict between managers: {:?}", mine[5]);
+    assert!(mine[5].1.contains("conflict"), "{:?}", mine[5]);
+    assert_eq!(mine[7].0, "2");
+    assert_eq!(mine[12].0, r#"5 {"m":"1"}"#);
+    assert_eq!(mine[14].0, "configmap/extra created (server dry run)");
+    assert!(mine[15].1.contains("NotFound"), "{:?}", mine[15]);
+    if let Some(theirs) = results.get(1) {
+        for (i, step) in steps.iter().enumerate() {
+            assert_eq!(mine[i], theirs[i], "step {i}: {step:?}");
+        }
+    }
+    c.stop().await;
+}
