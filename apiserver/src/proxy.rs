@@ -14,7 +14,7 @@
 //! request payload and a streamed response, which actix-web gives for `Upgrade: websocket`
 //! requests only. Its HTTP/1 decoder parses whatever follows any other upgrade request (SPDY/3.1)
 //! as the next request, so SPDY cannot be relayed; such requests get a 400 saying so, and
-//! clients use websockets (kubectl does since 1.31, kube-rs always).
+//! clients use websockets (recent kubectl, 1.33 tested, and kube-rs).
 
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -1068,8 +1068,8 @@ async fn relay(
     if !upgrade.eq_ignore_ascii_case("websocket") {
         return Err(ApiError::bad_request(format!(
             "upgrading to {upgrade:?} is not supported by this apiserver; use the websocket \
-             protocols (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io), as kubectl \
-             1.31 and newer do"
+             protocols (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io), as recent \
+             kubectl does"
         )));
     }
     let mut request = backend_request(req, backend, path, Bytes::new())?;

@@ -83,7 +83,15 @@ struct Run {
 /// Runs upstream kubectl 1.33 on the cluster (in a blocking thread: the test's runtime keeps
 /// serving the stand-in meanwhile).
 async fn upstream(c: &TestCluster, args: &[&str]) -> Option<Run> {
+    upstream_env(c, args, &[]).await
+}
+
+async fn upstream_env(c: &TestCluster, args: &[&str], env: &[(&str, &str)]) -> Option<Run> {
     let bin = e2e::upstream_kubectl(33)?;
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let kubeconfig = c.kubeconfig.clone();
     let home = c.dir.path().to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -92,6 +100,7 @@ async fn upstream(c: &TestCluster, args: &[&str]) -> Option<Run> {
             .args(&args)
             .env("KUBECONFIG", kubeconfig)
             .env("HOME", home)
+            .envs(env)
             .stdin(Stdio::null())
             .output()
             .expect("running upstream kubectl")
@@ -326,6 +335,23 @@ async fn bound_pods_reach_the_standin_kubelet() {
                 .starts_with("/exec/default/bound/app?command=echo&command=hello"),
             "{}",
             last.target
+        );
+    }
+
+    // SPDY/3.1 (kubectl with websockets turned off) cannot be relayed: a clear 400, no hang.
+    if let Some(r) = upstream_env(
+        &c,
+        &["exec", "bound", "--", "echo", "hello"],
+        &[("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false")],
+    )
+    .await
+    {
+        assert!(!r.ok);
+        assert_eq!(
+            r.stderr,
+            "Error from server (BadRequest): upgrading to \"SPDY/3.1\" is not supported by this \
+             apiserver; use the websocket protocols (v5.channel.k8s.io, v4.channel.k8s.io, \
+             portforward.k8s.io), as recent kubectl does\n"
         );
     }
 
