@@ -56,6 +56,17 @@ pub struct ResourceInfo {
     pub storage_plural: &'static str,
 }
 
+impl Subresource {
+    /// Whether the apiserver serves this subresource by proxying to a kubelet, pod or service
+    /// endpoint (upstream's `connect` subresources) rather than from storage.
+    pub fn is_proxied(&self) -> bool {
+        matches!(
+            self.name,
+            "log" | "exec" | "attach" | "portforward" | "proxy"
+        )
+    }
+}
+
 impl ResourceInfo {
     /// `apiVersion` as written in objects: `v1` or `apps/v1`.
     pub fn api_version(&self) -> String {
@@ -155,8 +166,31 @@ const fn scale() -> Subresource {
     }
 }
 
+/// Verbs of the streaming subresources a client upgrades (`pods/exec`, `pods/attach`,
+/// `pods/portforward`): upstream's `connect` verbs, GET and POST.
+pub const CONNECT: &[&str] = &["create", "get"];
+/// Verbs of the proxy subresources, which pass any method through.
+pub const PROXY: &[&str] = &["create", "delete", "get", "patch", "update"];
+
+/// A subresource served by proxying to a node or pod rather than from storage; its kind is the
+/// options kind upstream names in discovery (`PodExecOptions`), empty version and group.
+const fn connect(
+    name: &'static str,
+    kind: &'static str,
+    verbs: &'static [&'static str],
+) -> Subresource {
+    Subresource {
+        name,
+        kind,
+        group: "",
+        version: "",
+        verbs,
+    }
+}
+
+// Alphabetical, as upstream's discovery lists them.
 const POD_SUBRESOURCES: &[Subresource] = &[
-    status(),
+    connect("attach", "PodAttachOptions", CONNECT),
     Subresource {
         name: "binding",
         kind: "Binding",
@@ -164,7 +198,16 @@ const POD_SUBRESOURCES: &[Subresource] = &[
         version: "v1",
         verbs: CREATE_ONLY,
     },
+    connect("exec", "PodExecOptions", CONNECT),
+    // The log is plain text read from the kubelet; discovery names the pod's kind.
+    connect("log", "", &["get"]),
+    connect("portforward", "PodPortForwardOptions", CONNECT),
+    connect("proxy", "PodProxyOptions", PROXY),
+    status(),
 ];
+const NODE_SUBRESOURCES: &[Subresource] = &[connect("proxy", "NodeProxyOptions", PROXY), status()];
+const SERVICE_SUBRESOURCES: &[Subresource] =
+    &[connect("proxy", "ServiceProxyOptions", PROXY), status()];
 const STATUS_ONLY: &[Subresource] = &[status()];
 const STATUS_SCALE: &[Subresource] = &[scale(), status()];
 const NAMESPACE_SUBRESOURCES: &[Subresource] = &[
@@ -286,7 +329,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
     r("", "v1", "LimitRange", "limitranges", "limitrange", &["limits"], true, NONE),
     r("", "v1", "Namespace", "namespaces", "namespace", &["ns"], false, NAMESPACE_SUBRESOURCES)
         .fields(&["status.phase"]),
-    r("", "v1", "Node", "nodes", "node", &["no"], false, STATUS_ONLY)
+    r("", "v1", "Node", "nodes", "node", &["no"], false, NODE_SUBRESOURCES)
         .fields(&["spec.unschedulable"]),
     r("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", &["pvc"], true, STATUS_ONLY),
     r("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", &["pv"], false, STATUS_ONLY),
@@ -309,7 +352,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
     r("", "v1", "ResourceQuota", "resourcequotas", "resourcequota", &["quota"], true, STATUS_ONLY),
     r("", "v1", "Secret", "secrets", "secret", &[], true, NONE).fields(&["type"]),
     r("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", &["sa"], true, NONE),
-    r("", "v1", "Service", "services", "service", &["svc"], true, STATUS_ONLY).categories(ALL),
+    r("", "v1", "Service", "services", "service", &["svc"], true, SERVICE_SUBRESOURCES).categories(ALL),
     // apps/v1
     r("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision", &[], true, NONE),
     r("apps", "v1", "DaemonSet", "daemonsets", "daemonset", &["ds"], true, STATUS_ONLY).categories(ALL),

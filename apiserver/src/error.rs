@@ -189,6 +189,12 @@ impl ApiError {
         if let Some(d) = &self.details {
             status["details"] = d.clone();
         }
+        // An error upstream did not classify (reason `Unknown`) has no reason at all.
+        if self.reason.is_empty() {
+            if let Some(m) = status.as_object_mut() {
+                m.remove("reason");
+            }
+        }
         status
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod metrics;
 pub mod object;
 pub mod openapi;
+pub mod proxy;
 pub mod request;
 pub mod rest;
 pub mod storage;
@@ -81,6 +82,13 @@ pub struct Options {
     /// Number of HTTP worker threads (default: one per CPU).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// List of the preferred NodeAddressTypes to use for kubelet connections.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP"
+    )]
+    pub kubelet_preferred_address_types: Vec<String>,
     /// Log level verbosity (0-10), as upstream's -v.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
@@ -117,6 +125,14 @@ impl Options {
                 "--authorization-mode: {:?} is not supported yet; only AlwaysAllow is",
                 self.authorization_mode
             );
+        }
+        for t in &self.kubelet_preferred_address_types {
+            if !proxy::NODE_ADDRESS_TYPES.contains(&t.as_str()) {
+                bail!(
+                    "--kubelet-preferred-address-types: {t:?} is not one of {}",
+                    proxy::NODE_ADDRESS_TYPES.join(", ")
+                );
+            }
         }
         if self.default_watch_cache_size == 0 {
             bail!("--default-watch-cache-size must be positive");
@@ -167,6 +183,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub server_address: String,
     pub min_request_timeout: Duration,
+    /// The node address types tried, in order, to reach a kubelet.
+    pub kubelet_preferred_address_types: Vec<String>,
 }
 
 /// A started apiserver.
@@ -283,6 +301,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         metrics,
         server_address: format!("{}:{}", advertise, addr.port()),
         min_request_timeout: Duration::from_secs(options.min_request_timeout),
+        kubelet_preferred_address_types: options.kubelet_preferred_address_types.clone(),
     });
     state_cell
         .set(state.clone())
@@ -371,6 +390,23 @@ async fn handle(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>
         Ok(q) => q,
         Err(e) => return e.to_response(),
     };
+    // The proxied subresources stream their bodies both ways, so they are served before the
+    // body is read.
+    if let Some(pr) = proxy::parse(req.path()) {
+        let resp = proxy::serve(&st, &req, payload, &pr, &query).await;
+        let code = resp.status().as_u16().to_string();
+        let labels = ["", "v1", pr.kind.plural(), pr.kind.subresource()];
+        st.metrics
+            .requests
+            .with_label_values(&["CONNECT", labels[0], labels[1], labels[2], labels[3], &code])
+            .inc();
+        st.metrics
+            .request_duration
+            .with_label_values(&["CONNECT", labels[0], labels[1], labels[2], labels[3]])
+            .observe(started.elapsed().as_secs_f64());
+        tracing::debug!(%method, path = req.path(), code, "proxied request");
+        return resp;
+    }
     let (verb, labels, sub) = match &route {
         Route::Resource(rr) => (
             verb_of(&method, rr, &query),

@@ -275,12 +275,13 @@ impl Schemas {
     }
 }
 
-/// The kinds documented: every resource's, and those of their subresources.
+/// The kinds documented: every resource's, and those of their subresources (not the proxied
+/// ones, whose options kinds are query parameters rather than bodies).
 fn all_kinds() -> BTreeSet<Gvk> {
     let mut out = BTreeSet::new();
     for r in RESOURCES {
         out.insert(Gvk::of(r));
-        for s in r.subresources {
+        for s in r.subresources.iter().filter(|s| !s.is_proxied()) {
             out.insert(sub_gvk(r, s));
         }
     }
@@ -1033,7 +1034,8 @@ fn resource_paths(r: &ResourceInfo) -> Vec<PathItem> {
             ]),
         },
     ];
-    for s in r.subresources {
+    // The proxied subresources (`pods/exec`, `pods/log`, `*/proxy`) are not documented yet.
+    for s in r.subresources.iter().filter(|s| !s.is_proxied()) {
         let sgvk = sub_gvk(r, s);
         let verbs = s.verbs.iter().filter_map(|v| match *v {
             "get" => Some(Read),
@@ -2500,7 +2502,7 @@ mod tests {
                 assert_eq!(one["put"]["x-kubernetes-action"], "put");
                 assert_eq!(one["delete"]["x-kubernetes-action"], "delete");
             }
-            for s in r.subresources {
+            for s in r.subresources.iter().filter(|s| !s.is_proxied()) {
                 let path = format!("{collection}/{{name}}/{}", s.name);
                 assert!(doc["paths"][&path].is_object(), "{path}");
             }

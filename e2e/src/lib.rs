@@ -3,6 +3,8 @@
 //! upstream kubectl, kube-rs and our own tools can use. Everything started is stopped when the
 //! harness is dropped, also when a test fails.
 
+pub mod standin_kubelet;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

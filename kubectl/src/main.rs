@@ -81,6 +81,12 @@ enum Command {
     Edit(cmd::edit::EditArgs),
     /// Print the logs for a container in a pod.
     Logs(cmd::misc::LogsArgs),
+    /// Execute a command in a container.
+    Exec(cmd::stream::ExecArgs),
+    /// Attach to a running container.
+    Attach(cmd::stream::AttachArgs),
+    /// Forward one or more local ports to a pod.
+    PortForward(cmd::stream::PortForwardArgs),
     /// Inspect authorization.
     #[command(subcommand)]
     Auth(cmd::misc::AuthCommand),
@@ -122,6 +128,11 @@ fn main() {
         .expect("building the tokio runtime");
     let result = runtime.block_on(run(cli));
     if let Err(e) = result {
+        // A remote command's exit code is ours, as upstream's exec passes it on.
+        if let Some(cmd::stream::Exit(code)) = e.downcast_ref::<cmd::stream::Exit>() {
+            eprintln!("{e}");
+            std::process::exit(*code);
+        }
         if e.downcast_ref::<Reported>().is_none() {
             report(&e);
         }
@@ -169,6 +180,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Describe(a) => describe::run(&mut ctx, a).await,
                 Command::Edit(a) => cmd::edit::run(&mut ctx, a).await,
                 Command::Logs(a) => cmd::misc::logs(&mut ctx, a).await,
+                Command::Exec(a) => cmd::stream::exec(&mut ctx, a).await,
+                Command::Attach(a) => cmd::stream::attach(&mut ctx, a).await,
+                Command::PortForward(a) => cmd::stream::port_forward(&mut ctx, a).await,
                 Command::Auth(c) => cmd::misc::auth(&mut ctx, c).await,
                 Command::Wait(a) => cmd::misc::wait(&mut ctx, a).await,
                 Command::Rollout(c) => cmd::misc::rollout(&mut ctx, c).await,

@@ -10,6 +10,7 @@ pub mod label;
 pub mod misc;
 pub mod patch;
 pub mod scale;
+pub mod stream;
 
 use anyhow::{bail, Context as _};
 
