@@ -4,6 +4,7 @@
 pub mod create;
 pub mod delete;
 pub mod edit;
+pub mod generate;
 pub mod get;
 pub mod info;
 pub mod label;
