@@ -79,6 +79,8 @@ enum Command {
     Describe(describe::DescribeArgs),
     /// Edit a resource on the server.
     Edit(cmd::edit::EditArgs),
+    /// Get documentation for a resource.
+    Explain(cmd::explain::ExplainArgs),
     /// Print the logs for a container in a pod.
     Logs(cmd::misc::LogsArgs),
     /// Inspect authorization.
@@ -168,6 +170,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Scale(a) => cmd::scale::run(&mut ctx, a).await,
                 Command::Describe(a) => describe::run(&mut ctx, a).await,
                 Command::Edit(a) => cmd::edit::run(&mut ctx, a).await,
+                Command::Explain(a) => cmd::explain::run(&mut ctx, a).await,
                 Command::Logs(a) => cmd::misc::logs(&mut ctx, a).await,
                 Command::Auth(c) => cmd::misc::auth(&mut ctx, c).await,
                 Command::Wait(a) => cmd::misc::wait(&mut ctx, a).await,

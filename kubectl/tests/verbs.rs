@@ -409,3 +409,85 @@ async fn create_generators_match_upstream() {
     );
     c.stop().await;
 }
+
+#[tokio::test]
+async fn explain_matches_upstream() {
+    let c = TestCluster::start().await.expect("cluster");
+    for args in [
+        &["explain", "pods"][..],
+        &["explain", "pod.spec.containers"],
+        &["explain", "deploy.spec.replicas"],
+        &["explain", "deployments.apps.spec"],
+        &["explain", "pod.metadata.creationTimestamp"],
+        &["explain", "pod.spec.containers.resources.limits"],
+        &["explain", "pod.spec.securityContext"],
+        &["explain", "svc.spec.ports.targetPort"],
+        &["explain", "pods", "--recursive"],
+        &["explain", "pod.spec.containers.ports", "--recursive"],
+        &["explain", "deploy", "--api-version=apps/v1"],
+        &["explain", "hpa", "--api-version=autoscaling/v1"],
+        &["explain", "pods", "--api-version=apps/v1"],
+        &["explain", "pods.nope"],
+        &["explain", "pod.spec.containers.nope"],
+        &["explain", "nope"],
+        &["explain"],
+        &["explain", "svc", "--output=yaml"],
+    ] {
+        same_as_upstream(&c, args);
+    }
+
+    // Our own checks, with or without upstream.
+    let o = ok(&c, &["explain", "deploy.spec.replicas"]);
+    assert_eq!(
+        o,
+        "GROUP:      apps
+KIND:       Deployment
+VERSION:    v1
+
+FIELD: replicas <integer>
+
+
+DESCRIPTION:
+    Number of desired pods. This is a pointer to distinguish between explicit
+    zero and not specified. Defaults to 1.
+    
+
+"
+    );
+    let o = ok(&c, &["explain", "pods", "--recursive"]);
+    let head: Vec<&str> = o.lines().take(14).collect();
+    assert_eq!(
+        head,
+        [
+            "KIND:       Pod",
+            "VERSION:    v1",
+            "",
+            "DESCRIPTION:",
+            "    Pod is a collection of containers that can run on a host. This resource is",
+            "    created by clients and scheduled onto hosts.",
+            "    ",
+            "FIELDS:",
+            "  apiVersion\t<string>",
+            "  kind\t<string>",
+            "  metadata\t<ObjectMeta>",
+            "    annotations\t<map[string]string>",
+            "    creationTimestamp\t<string>",
+            "    deletionGracePeriodSeconds\t<integer>",
+        ]
+    );
+    assert!(o.contains("\n        containerPort\t<integer> -required-\n"));
+    let o = kubectl(&c, &["explain", "pods.nope"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (
+            1,
+            "KIND:       Pod\nVERSION:    v1\n\n",
+            "error: field \"nope\" does not exist\n"
+        )
+    );
+    assert_eq!(
+        fails(&c, &["explain", "nope"]),
+        "the server doesn't have a resource type \"nope\"\n"
+    );
+    c.stop().await;
+}

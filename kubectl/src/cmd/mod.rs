@@ -4,6 +4,7 @@
 pub mod create;
 pub mod delete;
 pub mod edit;
+pub mod explain;
 pub mod generate;
 pub mod get;
 pub mod info;
