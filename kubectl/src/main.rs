@@ -90,7 +90,7 @@ enum Command {
     Wait(cmd::misc::WaitArgs),
     /// Manage the rollout of a resource.
     #[command(subcommand)]
-    Rollout(cmd::misc::RolloutCommand),
+    Rollout(cmd::rollout::RolloutCommand),
     /// Print the client and server version information.
     Version(cmd::info::VersionArgs),
     /// Print the supported API resources on the server.
@@ -174,7 +174,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Logs(a) => cmd::misc::logs(&mut ctx, a).await,
                 Command::Auth(c) => cmd::misc::auth(&mut ctx, c).await,
                 Command::Wait(a) => cmd::misc::wait(&mut ctx, a).await,
-                Command::Rollout(c) => cmd::misc::rollout(&mut ctx, c).await,
+                Command::Rollout(c) => cmd::rollout::rollout(&mut ctx, c).await,
                 Command::ApiResources(a) => cmd::info::api_resources(&mut ctx, a).await,
                 Command::ApiVersions => cmd::info::api_versions(&mut ctx).await,
                 Command::ClusterInfo => cmd::info::cluster_info(&mut ctx).await,

@@ -491,3 +491,245 @@ DESCRIPTION:
     );
     c.stop().await;
 }
+
+/// A deployment `name` at revision 3 and the three ReplicaSets a deployment controller would
+/// have left behind (there is no controller in these tests).
+fn deployment_with_history(c: &TestCluster, ns: &str, name: &str) {
+    let deployment = format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels: {{app: {name}}}
+  annotations: {{deployment.kubernetes.io/revision: \"3\", kubernetes.io/change-cause: set image v3}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}, annotations: {{team: blue}}}}
+    spec:
+      containers:
+      - {{name: web, image: \"nginx:1.27\", ports: [{{containerPort: 80}}], env: [{{name: A, value: b}}]}}
+"
+    );
+    let o = kubectl_in(c, &["create", "-f", "-"], &deployment);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let uid = ok(
+        c,
+        &[
+            "get",
+            "deploy",
+            name,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ],
+    );
+    for (rev, image, hash, cause) in [
+        (1, "nginx:1.25", "aaa1", ""),
+        (
+            2,
+            "nginx:1.26",
+            "bbb2",
+            ", kubernetes.io/change-cause: set image v2",
+        ),
+        (
+            3,
+            "nginx:1.27",
+            "ccc3",
+            ", kubernetes.io/change-cause: set image v3",
+        ),
+    ] {
+        let rs = format!(
+            "apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: {name}-{hash}
+  namespace: {ns}
+  labels: {{app: {name}, pod-template-hash: {hash}}}
+  annotations: {{deployment.kubernetes.io/revision: \"{rev}\", deployment.kubernetes.io/max-replicas: \"3\"{cause}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: {name}, uid: {uid}, controller: true, blockOwnerDeletion: true}}]
+spec:
+  replicas: 0
+  selector: {{matchLabels: {{app: {name}, pod-template-hash: {hash}}}}}
+  template:
+    metadata: {{labels: {{app: {name}, pod-template-hash: {hash}}}, annotations: {{team: blue}}}}
+    spec:
+      containers:
+      - {{name: web, image: \"{image}\", ports: [{{containerPort: 80}}], env: [{{name: A, value: b}}]}}
+"
+        );
+        let o = kubectl_in(c, &["create", "-f", "-"], &rs);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+}
+
+/// The parts of a deployment a rollback changes, with its name masked.
+fn rollback_state(c: &TestCluster, ns: &str, name: &str) -> String {
+    ok(
+        c,
+        &[
+            "get",
+            "deploy",
+            name,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.metadata.annotations} {.spec.template} {.metadata.generation}",
+        ],
+    )
+    .replace(name, "NAME")
+}
+
+#[tokio::test]
+async fn rollout_history_and_undo_match_upstream() {
+    let c = TestCluster::start().await.expect("cluster");
+    let o = kubectl_in(
+        &c,
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: roll}\n",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for name in ["main", "twin", "other"] {
+        deployment_with_history(&c, "roll", name);
+    }
+    let o = kubectl_in(
+        &c,
+        &["create", "-f", "-"],
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: lone, namespace: roll}\nspec:\n  selector: {matchLabels: {app: lone}}\n  template:\n    metadata: {labels: {app: lone}}\n    spec: {containers: [{name: c, image: nginx}]}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: roll}\n",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for args in [
+        &["rollout", "history", "deploy/main"][..],
+        &["rollout", "history", "deployment", "main", "other"],
+        &["rollout", "history", "deploy"],
+        &["rollout", "history", "deploy/main", "--revision=2"],
+        &["rollout", "history", "deploy/main", "--revision=1"],
+        &["rollout", "history", "deploy/main", "--revision=7"],
+        &["rollout", "history", "deploy/main", "--revision=-1"],
+        &["rollout", "history", "deploy/main", "-o", "name"],
+        &["rollout", "history", "deploy/lone"],
+        &["rollout", "history", "deploy/lone", "--revision=1"],
+        &["rollout", "history", "deploy/nope"],
+        &["rollout", "history", "cm/cm"],
+        &["rollout", "history", "ds"],
+        &["rollout", "history"],
+        &["rollout", "undo", "deploy/main", "--dry-run=client"],
+        &[
+            "rollout",
+            "undo",
+            "deploy/main",
+            "--to-revision=1",
+            "--dry-run=client",
+        ],
+        &["rollout", "undo", "deploy/main", "--to-revision=3"],
+        &["rollout", "undo", "deploy/main", "--to-revision=7"],
+        &["rollout", "undo", "deploy/lone"],
+        &["rollout", "undo", "cm/cm"],
+        &["rollout", "undo"],
+    ] {
+        let mut full = args.to_vec();
+        full.extend(["-n", "roll"]);
+        same_as_upstream(&c, &full);
+    }
+
+    // Our own checks, with or without upstream.
+    assert_eq!(
+        ok(&c, &["rollout", "history", "deploy/main", "-n", "roll"]),
+        "deployment.apps/main \nREVISION  CHANGE-CAUSE\n1         <none>\n2         set image v2\n3         set image v3\n\n"
+    );
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "rollout",
+                "history",
+                "deploy/main",
+                "-n",
+                "roll",
+                "--revision=2"
+            ]
+        ),
+        "deployment.apps/main with revision #2
+Pod Template:
+  Labels:\tapp=main
+\tpod-template-hash=bbb2
+  Annotations:\tkubernetes.io/change-cause: set image v2
+\tteam: blue
+  Containers:
+   web:
+    Image:\tnginx:1.26
+    Port:\t80/TCP
+    Host Port:\t0/TCP
+    Environment:
+      A:\tb
+    Mounts:\t<none>
+  Volumes:\t<none>
+  Node-Selectors:\t<none>
+  Tolerations:\t<none>
+
+"
+    );
+    assert_eq!(
+        fails(
+            &c,
+            &[
+                "rollout",
+                "undo",
+                "deploy/main",
+                "-n",
+                "roll",
+                "--to-revision=7"
+            ]
+        ),
+        "error: unable to find specified revision 7 in history\n"
+    );
+
+    // Undo to the previous revision (2), then to revision 1 which has no change cause: ours on
+    // `web`, upstream's on its twin, and the deployments must end up the same.
+    let upstream = e2e::upstream_kubectl(33);
+    for to in [None, Some("--to-revision=1")] {
+        let mut args = vec!["rollout", "undo", "deploy/main", "-n", "roll"];
+        args.extend(to);
+        assert_eq!(ok(&c, &args), "deployment.apps/main rolled back\n");
+        if let Some(up) = &upstream {
+            args[2] = "deploy/twin";
+            let o = run_bin(up, &c.kubeconfig, &args, None);
+            assert_eq!(
+                o.stdout, "deployment.apps/twin rolled back\n",
+                "{}",
+                o.stderr
+            );
+            assert_eq!(
+                rollback_state(&c, "roll", "main"),
+                rollback_state(&c, "roll", "twin")
+            );
+        }
+    }
+    let state = rollback_state(&c, "roll", "main");
+    assert!(state.contains("\"image\":\"nginx:1.25\""), "{state}");
+    assert!(!state.contains("pod-template-hash"), "{state}");
+    assert!(!state.contains("change-cause"), "{state}");
+    assert!(
+        state.contains("\"deployment.kubernetes.io/revision\":\"3\""),
+        "{state}"
+    );
+    assert!(state.ends_with(" 3"), "{state}");
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "rollout",
+                "undo",
+                "deploy/main",
+                "-n",
+                "roll",
+                "--to-revision=1"
+            ]
+        ),
+        "deployment.apps/main skipped rollback (current template already matches revision 1)\n"
+    );
+    c.stop().await;
+}

@@ -11,6 +11,7 @@ pub mod info;
 pub mod label;
 pub mod misc;
 pub mod patch;
+pub mod rollout;
 pub mod scale;
 
 use anyhow::{bail, Context as _};
