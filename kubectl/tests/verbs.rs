@@ -733,3 +733,147 @@ Pod Template:
     );
     c.stop().await;
 }
+
+#[tokio::test]
+async fn get_sort_by_matches_upstream() {
+    let c = TestCluster::start().await.expect("cluster");
+    let mut manifest = String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: sorted}\n");
+    for (name, rank, replicas) in [("b10", "10", 3), ("a2", "2", 1), ("c1", "1", 2)] {
+        manifest.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: sorted, labels: {{rank: \"{rank}\"}}}}\ndata: {{k: {name}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d-{name}, namespace: sorted}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"
+        ));
+    }
+    manifest.push_str(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain, namespace: sorted}\n",
+    );
+    let o = kubectl_in(&c, &["create", "-f", "-"], &manifest);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for args in [
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by=.metadata.name",
+            "-o",
+            "name",
+        ][..],
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by={.metadata.labels.rank}",
+            "-o",
+            "name",
+        ],
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by=data.k",
+            "-o",
+            "custom-columns=N:.metadata.name,K:.data.k",
+        ],
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by=.metadata.labels.rank",
+            "-o",
+            "yaml",
+        ],
+        &[
+            "get",
+            "deploy",
+            "-n",
+            "sorted",
+            "--sort-by=.spec.replicas",
+            "-o",
+            "custom-columns=N:.metadata.name,R:.spec.replicas",
+        ],
+        &[
+            "get",
+            "deploy",
+            "-n",
+            "sorted",
+            "--sort-by=.spec.replicas",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ],
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by=.metadata.nope",
+            "-o",
+            "name",
+        ],
+        &[
+            "get",
+            "cm",
+            "-n",
+            "sorted",
+            "--sort-by={.metadata.name}{.metadata.uid}",
+            "-o",
+            "name",
+        ],
+        &[
+            "get",
+            "cm",
+            "c1",
+            "-n",
+            "sorted",
+            "--sort-by=.metadata.nope",
+            "-o",
+            "name",
+        ],
+        &["get", "cm", "-n", "empty", "--sort-by=.metadata.name"],
+    ] {
+        same_as_upstream(&c, args);
+    }
+
+    // Our own checks, with or without upstream; tables sort too.
+    let o = ok(
+        &c,
+        &[
+            "get",
+            "deploy",
+            "-n",
+            "sorted",
+            "--sort-by=.spec.replicas",
+            "--no-headers",
+        ],
+    );
+    let names: Vec<&str> = o
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["d-a2", "d-c1", "d-b10"]);
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "get",
+                "cm",
+                "-n",
+                "sorted",
+                "--sort-by={.metadata.labels.rank}",
+                "-o",
+                "name"
+            ]
+        ),
+        "configmap/plain\nconfigmap/c1\nconfigmap/a2\nconfigmap/b10\n"
+    );
+    assert_eq!(
+        fails(
+            &c,
+            &["get", "cm", "-n", "sorted", "--sort-by=.metadata.nope"]
+        ),
+        "error: couldn't find any field with path \"{.metadata.nope}\" in the list of objects\n"
+    );
+    c.stop().await;
+}
