@@ -566,6 +566,58 @@ spec:
     }
 }
 
+/// A daemon set or stateful set at revision 2 and two ControllerRevisions whose data puts
+/// back images `nginx:1` and `nginx:2`.
+fn workload_with_revisions(c: &TestCluster, ns: &str, kind: &str, name: &str) {
+    let service = if kind == "StatefulSet" {
+        "serviceName: x\n  "
+    } else {
+        ""
+    };
+    let workload = format!(
+        "apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: {name}, namespace: {ns}, annotations: {{kubernetes.io/change-cause: v2}}}}
+spec:
+  {service}selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: c, image: \"nginx:2\", env: [{{name: A, value: b}}]}}]}}
+"
+    );
+    let o = kubectl_in(c, &["create", "-f", "-"], &workload);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let uid = ok(
+        c,
+        &[
+            "get",
+            kind,
+            name,
+            "-n",
+            ns,
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ],
+    );
+    for rev in [1, 2] {
+        let cr = format!(
+            "apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: {name}-h{rev}
+  namespace: {ns}
+  labels: {{app: {name}, controller-revision-hash: h{rev}}}
+  annotations: {{kubernetes.io/change-cause: cause {rev}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: {kind}, name: {name}, uid: {uid}, controller: true, blockOwnerDeletion: true}}]
+revision: {rev}
+data: {{\"spec\":{{\"template\":{{\"$patch\":\"replace\",\"metadata\":{{\"labels\":{{\"app\":\"{name}\"}}}},\"spec\":{{\"containers\":[{{\"name\":\"c\",\"image\":\"nginx:{rev}\"}}]}}}}}}}}
+"
+        );
+        let o = kubectl_in(c, &["create", "-f", "-"], &cr);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+}
+
 /// The parts of a deployment a rollback changes, with its name masked.
 fn rollback_state(c: &TestCluster, ns: &str, name: &str) -> String {
     ok(
@@ -730,6 +782,97 @@ Pod Template:
             ]
         ),
         "deployment.apps/main skipped rollback (current template already matches revision 1)\n"
+    );
+    c.stop().await;
+}
+
+#[tokio::test]
+async fn rollout_history_and_undo_of_daemon_and_stateful_sets() {
+    let c = TestCluster::start().await.expect("cluster");
+    let o = kubectl_in(
+        &c,
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: roll}\n",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    workload_with_revisions(&c, "roll", "DaemonSet", "agent");
+    workload_with_revisions(&c, "roll", "DaemonSet", "twin");
+    workload_with_revisions(&c, "roll", "StatefulSet", "sts");
+    for args in [
+        &["rollout", "history", "ds/agent"][..],
+        &["rollout", "history", "ds/agent", "--revision=1"],
+        &["rollout", "history", "ds/agent", "--revision=5"],
+        &["rollout", "history", "ds/agent", "-o", "name"],
+        &["rollout", "history", "sts/sts"],
+        &["rollout", "history", "statefulset", "sts", "--revision=2"],
+        &["rollout", "undo", "ds/agent", "--dry-run=client"],
+        &[
+            "rollout",
+            "undo",
+            "sts/sts",
+            "--to-revision=1",
+            "--dry-run=client",
+        ],
+        &["rollout", "undo", "ds/agent", "--to-revision=5"],
+    ] {
+        let mut full = args.to_vec();
+        full.extend(["-n", "roll"]);
+        same_as_upstream(&c, &full);
+    }
+    assert_eq!(
+        ok(&c, &["rollout", "history", "ds/agent", "-n", "roll"]),
+        "daemonset.apps/agent \nREVISION  CHANGE-CAUSE\n1         cause 1\n2         cause 2\n\n"
+    );
+    // Ours on `ds`, upstream's on its twin: the same daemon set afterwards.
+    let state = |name: &str| {
+        ok(
+            &c,
+            &[
+                "get",
+                "ds",
+                name,
+                "-n",
+                "roll",
+                "-o",
+                "jsonpath={.spec.template} {.metadata.annotations} {.metadata.generation}",
+            ],
+        )
+        .replace(name, "NAME")
+    };
+    assert_eq!(
+        ok(&c, &["rollout", "undo", "ds/agent", "-n", "roll"]),
+        "daemonset.apps/agent rolled back\n"
+    );
+    if let Some(up) = e2e::upstream_kubectl(33) {
+        let o = run_bin(
+            &up,
+            &c.kubeconfig,
+            &["rollout", "undo", "ds/twin", "-n", "roll"],
+            None,
+        );
+        assert_eq!(
+            o.stdout, "daemonset.apps/twin rolled back\n",
+            "{}",
+            o.stderr
+        );
+        assert_eq!(state("agent"), state("twin"));
+    }
+    let s = state("agent");
+    assert!(s.contains("\"image\":\"nginx:1\""), "{s}");
+    assert!(!s.contains("\"env\""), "{s}");
+    assert_eq!(
+        ok(
+            &c,
+            &[
+                "rollout",
+                "undo",
+                "sts/sts",
+                "-n",
+                "roll",
+                "--to-revision=1"
+            ]
+        ),
+        "statefulset.apps/sts rolled back\n"
     );
     c.stop().await;
 }

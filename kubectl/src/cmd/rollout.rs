@@ -1,6 +1,8 @@
 //! `rollout status|restart|history|undo`. A deployment's revisions are its ReplicaSets:
 //! those it controls (owner reference), numbered by their `deployment.kubernetes.io/revision`
-//! annotation, with the pod template the deployment had at that revision.
+//! annotation, with the pod template the deployment had at that revision. A daemon set's or
+//! stateful set's revisions are its ControllerRevisions, numbered by their `revision` field,
+//! whose `data` is the patch that restores the template.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -52,8 +54,8 @@ pub enum RolloutError {
         group: String,
         kind: String,
     },
-    #[error("rollout {verb} of {kind} (through ControllerRevisions) is not supported by this kubectl yet")]
-    ControllerRevisions { verb: &'static str, kind: String },
+    #[error("no last revision to roll back to")]
+    NoLastRevision,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -237,15 +239,23 @@ pub fn deployment_status(d: &Value, name: &str) -> (bool, String) {
     (true, format!("deployment {name:?} successfully rolled out"))
 }
 
-/// The deployments named by `TYPE NAME...`, `TYPE/NAME...` or `TYPE -l selector` / `TYPE`
+/// How a kind keeps its history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Keeper {
+    /// Deployments: ReplicaSets.
+    ReplicaSets,
+    /// Daemon sets and stateful sets: ControllerRevisions.
+    ControllerRevisions,
+}
+
+/// The workloads named by `TYPE NAME...`, `TYPE/NAME...` or `TYPE -l selector` / `TYPE`
 /// (all of them), checked to be a kind with a rollout history.
-async fn deployments(
+async fn workloads(
     ctx: &mut Ctx,
     args: &[String],
     selector: Option<&str>,
     what: &'static str,
-    verb: &'static str,
-) -> anyhow::Result<Vec<(ResourceType, Value)>> {
+) -> anyhow::Result<Vec<(ResourceType, Keeper, Value)>> {
     if args.is_empty() {
         bail!(RolloutError::NoResource);
     }
@@ -266,20 +276,17 @@ async fn deployments(
             }
             v
         };
-        match (resource.group.as_str(), resource.kind.as_str()) {
-            _ if objects.is_empty() => {}
-            ("apps", "Deployment") => {}
-            ("apps", "DaemonSet" | "StatefulSet") => bail!(RolloutError::ControllerRevisions {
-                verb,
-                kind: resource.kind.clone()
-            }),
+        let keeper = match (resource.group.as_str(), resource.kind.as_str()) {
+            ("apps", "Deployment") => Keeper::ReplicaSets,
+            ("apps", "DaemonSet" | "StatefulSet") => Keeper::ControllerRevisions,
+            _ if objects.is_empty() => continue,
             _ => bail!(RolloutError::Unsupported {
                 what,
                 group: resource.group.clone(),
                 kind: resource.kind.clone()
             }),
-        }
-        out.extend(objects.into_iter().map(|o| (resource.clone(), o)));
+        };
+        out.extend(objects.into_iter().map(|o| (resource.clone(), keeper, o)));
     }
     Ok(out)
 }
@@ -290,15 +297,36 @@ fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
-/// A ReplicaSet's revision number; one without a readable annotation counts as 0.
+/// A ReplicaSet's revision number (one without a readable annotation counts as 0), or a
+/// ControllerRevision's.
 pub fn revision_of(rs: &Value) -> i64 {
+    if let Some(r) = rs.get("revision").and_then(Value::as_i64) {
+        return r;
+    }
     annotation(rs, REVISION)
         .and_then(|r| r.parse().ok())
         .unwrap_or(0)
 }
 
-/// The ReplicaSets a deployment controls, by revision.
-async fn revisions(ctx: &mut Ctx, deployment: &Value) -> anyhow::Result<BTreeMap<i64, Value>> {
+/// The pod template a revision holds: a ReplicaSet's own, or the one a ControllerRevision's
+/// patch puts back.
+pub fn revision_template(keeper_object: &Value) -> Value {
+    if let Some(t) = keeper_object.pointer("/data/spec/template") {
+        let mut t = t.clone();
+        if let Some(m) = t.as_object_mut() {
+            m.remove("$patch");
+        }
+        return t;
+    }
+    keeper_object["spec"]["template"].clone()
+}
+
+/// The ReplicaSets or ControllerRevisions a workload controls, by revision.
+async fn revisions(
+    ctx: &mut Ctx,
+    keeper: Keeper,
+    deployment: &Value,
+) -> anyhow::Result<BTreeMap<i64, Value>> {
     let uid = deployment
         .pointer("/metadata/uid")
         .and_then(Value::as_str)
@@ -315,7 +343,11 @@ async fn revisions(ctx: &mut Ctx, deployment: &Value) -> anyhow::Result<BTreeMap
         .flatten()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
         .collect();
-    let rs = ctx.disco.for_kind("apps/v1", "ReplicaSet").await?;
+    let kind = match keeper {
+        Keeper::ReplicaSets => "ReplicaSet",
+        Keeper::ControllerRevisions => "ControllerRevision",
+    };
+    let rs = ctx.disco.for_kind("apps/v1", kind).await?;
     let selector = selector.join(",");
     let items = super::list_objects(
         ctx,
@@ -386,8 +418,8 @@ async fn history(ctx: &mut Ctx, a: HistoryArgs) -> anyhow::Result<()> {
         Some(o) => Some(Format::parse(Some(o))?),
         None => None,
     };
-    for (r, d) in deployments(ctx, &a.args, a.selector.as_deref(), "history", "history").await? {
-        let revs = revisions(ctx, &d).await?;
+    for (r, keeper, d) in workloads(ctx, &a.args, a.selector.as_deref(), "history").await? {
+        let revs = revisions(ctx, keeper, &d).await?;
         let prefix = format!("{}/{}", r.kind_prefix(), name_of(&d));
         if let Some(f) = &format {
             let chosen: Vec<Value> = if a.revision > 0 {
@@ -397,6 +429,18 @@ async fn history(ctx: &mut Ctx, a: HistoryArgs) -> anyhow::Result<()> {
                     .ok_or(RolloutError::NoSuchRevision)?]
             } else {
                 revs.into_values().collect()
+            };
+            // A ControllerRevision prints as the workload it would give back.
+            let chosen: Vec<Value> = match keeper {
+                Keeper::ReplicaSets => chosen,
+                Keeper::ControllerRevisions => chosen
+                    .iter()
+                    .map(|cr| {
+                        let mut w = d.clone();
+                        w["spec"]["template"] = revision_template(cr);
+                        w
+                    })
+                    .collect(),
             };
             for (i, mut rs) in chosen.into_iter().enumerate() {
                 super::get::strip_managed_fields(&mut rs);
@@ -418,9 +462,11 @@ async fn history(ctx: &mut Ctx, a: HistoryArgs) -> anyhow::Result<()> {
             }
             let rs = revs.get(&a.revision).ok_or(RolloutError::NoSuchRevision)?;
             println!("{prefix} with revision #{}", a.revision);
-            let mut template = rs["spec"]["template"].clone();
-            // The change cause lives on the ReplicaSet; show it with the template.
-            if let Some(cause) = annotation(rs, CHANGE_CAUSE) {
+            let mut template = revision_template(rs);
+            // A deployment's change cause lives on the ReplicaSet; show it with the template.
+            if let Some(cause) =
+                annotation(rs, CHANGE_CAUSE).filter(|_| keeper == Keeper::ReplicaSets)
+            {
                 let meta = &mut template["metadata"];
                 if !meta.is_object() {
                     *meta = json!({});
@@ -550,6 +596,31 @@ fn same_template(a: &Value, b: &Value) -> bool {
     prune(a) == prune(b)
 }
 
+/// A ControllerRevision rollback: the revision's `data` is a strategic merge patch that puts
+/// its template back; `None` when the workload already runs that template.
+pub fn plan_revision_rollback(
+    workload: &Value,
+    revs: &BTreeMap<i64, Value>,
+    to_revision: i64,
+) -> Result<Option<(Value, Value)>, RolloutError> {
+    let cr = if to_revision == 0 {
+        let mut newest_first = revs.iter().rev();
+        newest_first.next();
+        match newest_first.next() {
+            Some((_, cr)) => cr,
+            None => return Err(RolloutError::NoLastRevision),
+        }
+    } else {
+        revs.get(&to_revision)
+            .ok_or(RolloutError::NoSuchRevisionInHistory(to_revision))?
+    };
+    let template = revision_template(cr);
+    if same_template(&template, &workload["spec"]["template"]) {
+        return Ok(None);
+    }
+    Ok(Some((cr["data"].clone(), template)))
+}
+
 async fn undo(ctx: &mut Ctx, a: UndoArgs) -> anyhow::Result<()> {
     let format = match a.output.as_deref() {
         Some(o) => Some(Format::parse(Some(o))?),
@@ -557,37 +628,62 @@ async fn undo(ctx: &mut Ctx, a: UndoArgs) -> anyhow::Result<()> {
     };
     let (dry, dry_q) = super::create::dry_run_query(&a.dry_run)?;
     let mut errors = Vec::new();
-    for (r, d) in deployments(ctx, &a.args, a.selector.as_deref(), "rollbacker", "undo").await? {
-        let revs = revisions(ctx, &d).await?;
+    for (r, keeper, d) in workloads(ctx, &a.args, a.selector.as_deref(), "rollbacker").await? {
+        let revs = revisions(ctx, keeper, &d).await?;
         let prefix = format!("{}/{}", r.kind_prefix(), name_of(&d));
-        let RollbackPatch {
-            template,
-            annotations,
-            shown,
-        } = match plan_rollback(&d, &revs, a.to_revision) {
-            Ok(Rollback::Patch(p)) => *p,
-            Ok(Rollback::Skip) => {
-                println!(
-                    "{prefix} skipped rollback (current template already matches revision {})",
-                    a.to_revision
-                );
-                continue;
-            }
-            Err(e) => {
-                errors.push(e.into());
-                continue;
-            }
+        let skipped = || {
+            println!(
+                "{prefix} skipped rollback (current template already matches revision {})",
+                a.to_revision
+            )
+        };
+        // The patch, its content type, and what a client dry run prints before the template.
+        let (patch, content_type, shown, dry_words) = match keeper {
+            Keeper::ReplicaSets => match plan_rollback(&d, &revs, a.to_revision) {
+                Ok(Rollback::Patch(p)) => {
+                    let RollbackPatch {
+                        template,
+                        annotations,
+                        shown,
+                    } = *p;
+                    let patch = json!([
+                        {"op": "replace", "path": "/spec/template", "value": template},
+                        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+                    ]);
+                    (patch, "application/json-patch+json", shown, "")
+                }
+                Ok(Rollback::Skip) => {
+                    skipped();
+                    continue;
+                }
+                Err(e) => {
+                    errors.push(e.into());
+                    continue;
+                }
+            },
+            Keeper::ControllerRevisions => match plan_revision_rollback(&d, &revs, a.to_revision) {
+                Ok(Some((patch, shown))) => (
+                    patch,
+                    "application/strategic-merge-patch+json",
+                    shown,
+                    "will roll back to ",
+                ),
+                Ok(None) => {
+                    skipped();
+                    continue;
+                }
+                Err(e) => {
+                    errors.push(e.into());
+                    continue;
+                }
+            },
         };
         if dry && dry_q.is_empty() {
             // Upstream shows the template it would roll back to.
             let text = template_text(&shown);
-            println!("{prefix} {text} (dry run)");
+            println!("{prefix} {dry_words}{text} (dry run)");
             continue;
         }
-        let patch = json!([
-            {"op": "replace", "path": "/spec/template", "value": template},
-            {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-        ]);
         let ns = super::ns_for(&r, &ctx.namespace);
         let mut path = r.object_path(ns, name_of(&d));
         if !dry_q.is_empty() {
@@ -595,7 +691,7 @@ async fn undo(ctx: &mut Ctx, a: UndoArgs) -> anyhow::Result<()> {
         }
         let patched = match ctx
             .rest
-            .send_json(Method::PATCH, &path, "application/json-patch+json", &patch)
+            .send_json(Method::PATCH, &path, content_type, &patch)
             .await
         {
             Ok(v) => v,
@@ -649,6 +745,34 @@ mod tests {
                 "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
             }},
         })
+    }
+
+    #[test]
+    fn controller_revisions_give_back_their_templates() {
+        let cr = |rev: i64, image: &str| {
+            json!({"revision": rev, "data": {"spec": {"template": {"$patch": "replace",
+                "metadata": {"labels": {"app": "ds"}},
+                "spec": {"containers": [{"name": "c", "image": image}]}}}}})
+        };
+        let revs: BTreeMap<i64, Value> = [cr(1, "nginx:1"), cr(2, "nginx:2")]
+            .into_iter()
+            .map(|c| (revision_of(&c), c))
+            .collect();
+        assert_eq!(revs.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            revision_template(&revs[&1]),
+            json!({"metadata": {"labels": {"app": "ds"}}, "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}})
+        );
+        let ds = json!({"spec": {"template": revision_template(&revs[&2])}});
+        let (patch, shown) = plan_revision_rollback(&ds, &revs, 0).unwrap().unwrap();
+        assert_eq!(patch, revs[&1]["data"]);
+        assert_eq!(shown["spec"]["containers"][0]["image"], "nginx:1");
+        assert_eq!(plan_revision_rollback(&ds, &revs, 2), Ok(None));
+        let one: BTreeMap<i64, Value> = revs.into_iter().take(1).collect();
+        assert_eq!(
+            plan_revision_rollback(&ds, &one, 0),
+            Err(RolloutError::NoLastRevision)
+        );
     }
 
     #[test]
