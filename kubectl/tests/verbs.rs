@@ -293,6 +293,12 @@ async fn create_generators_match_upstream() {
         "error: exactly one NAME is required, got 0\nSee 'kubectl create namespace -h' for help and examples\n"
     );
 
+    // A bare `--dry-run` means client and takes no value from the next argument.
+    assert_eq!(
+        ok(&c, &["create", "ns", "--dry-run", "later"]),
+        "namespace/later created (dry run)\n"
+    );
+
     // Real creates, with JSON bodies, and their messages.
     assert_eq!(ok(&c, &["create", "ns", "gen"]), "namespace/gen created\n");
     assert_eq!(

@@ -26,13 +26,13 @@ pub struct CreateArgs {
     #[arg(short = 'o', long)]
     pub output: Option<String>,
     /// none, server or client.
-    #[arg(long, default_value = "none", num_args = 0..=1, default_missing_value = "client")]
+    #[arg(long, default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: String,
     /// Save the configuration in the last-applied-configuration annotation.
     #[arg(long)]
     pub save_config: bool,
     /// Schema validation (accepted for compatibility; the server validates).
-    #[arg(long, default_value = "strict", num_args = 0..=1, default_missing_value = "strict")]
+    #[arg(long, default_value = "strict", num_args = 0..=1, require_equals = true, default_missing_value = "strict")]
     pub validate: String,
 }
 

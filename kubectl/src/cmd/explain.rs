@@ -12,7 +12,7 @@ pub struct ExplainArgs {
     /// TYPE[.FIELD...]
     pub target: Vec<String>,
     /// Print the fields of fields (currently only 1 level deep).
-    #[arg(long, default_value = "false", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(long, default_value = "false", num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub recursive: bool,
     /// Use given api-version (group/version) of the resource.
     #[arg(long)]

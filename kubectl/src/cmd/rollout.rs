@@ -65,7 +65,7 @@ pub enum RolloutCommand {
         /// TYPE NAME or TYPE/NAME.
         args: Vec<String>,
         /// Wait for the rollout to finish.
-        #[arg(short = 'w', long, default_value = "true", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        #[arg(short = 'w', long, default_value = "true", num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set)]
         watch: bool,
         /// How long to wait (0: forever).
         #[arg(long, default_value = "0s")]
@@ -105,7 +105,7 @@ pub struct UndoArgs {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub to_revision: i64,
     /// Must be "none", "server", or "client".
-    #[arg(long, default_value = "none", num_args = 0..=1, default_missing_value = "client")]
+    #[arg(long, default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: String,
     /// Output format: json, yaml, name, jsonpath=...
     #[arg(short = 'o', long)]
