@@ -202,6 +202,24 @@ fn annotations(out: &mut String, indent: &str, m: &BTreeMap<String, String>) {
     }
 }
 
+/// `Pod Template:` and the template's labels, annotations, containers, volumes and
+/// scheduling, with tabs for [`printers::tabwrite`] to align (also `rollout history`).
+pub fn pod_template(o: &mut String, template: &Value) {
+    o.push_str("Pod Template:\n");
+    labels(o, "  ", "Labels", &map_of(template, "/metadata/labels"));
+    let ann = map_of(template, "/metadata/annotations");
+    if !ann.is_empty() {
+        annotations(o, "  ", &ann);
+    }
+    let sa = s(template, "/spec/serviceAccountName");
+    if !sa.is_empty() {
+        let _ = writeln!(o, "  Service Account:\t{sa}");
+    }
+    containers(o, &template["spec"], None, "  ");
+    volumes(o, &template["spec"], "  ");
+    tolerations_and_selectors(o, &template["spec"], "  ");
+}
+
 fn header(out: &mut String, obj: &Value, namespaced: bool, creation: bool) {
     let _ = writeln!(out, "Name:\t{}", s(obj, "/metadata/name"));
     if namespaced {
@@ -782,20 +800,7 @@ async fn describe(
                     v("/spec/strategy/rollingUpdate/maxSurge")
                 );
             }
-            let template = &obj["spec"]["template"];
-            o.push_str("Pod Template:\n");
-            labels(o, "  ", "Labels", &map_of(template, "/metadata/labels"));
-            let ann = map_of(template, "/metadata/annotations");
-            if !ann.is_empty() {
-                annotations(o, "  ", &ann);
-            }
-            let sa = s(template, "/spec/serviceAccountName");
-            if !sa.is_empty() {
-                let _ = writeln!(o, "  Service Account:\t{sa}");
-            }
-            containers(o, &template["spec"], None, "  ");
-            volumes(o, &template["spec"], "  ");
-            tolerations_and_selectors(o, &template["spec"], "  ");
+            pod_template(o, &obj["spec"]["template"]);
             conditions(o, obj, true);
         }
         ("", "Service") => {

@@ -68,7 +68,7 @@ impl ResourceType {
         format!("{}/{}", self.collection_path(namespace), name)
     }
 
-    fn from_table(info: &api_types::resources::ResourceInfo) -> Self {
+    pub(crate) fn from_table(info: &api_types::resources::ResourceInfo) -> Self {
         ResourceType {
             group: info.group.to_string(),
             version: info.version.to_string(),

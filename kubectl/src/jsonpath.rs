@@ -100,6 +100,11 @@ impl Template {
         Ok(out)
     }
 
+    /// Whether the template is one path and nothing else (`{.a.b}`).
+    pub fn is_single_path(&self) -> bool {
+        matches!(self.nodes.as_slice(), [Node::Path(_)])
+    }
+
     /// The values the template's paths select, for custom columns.
     pub fn values(&self, data: &Value) -> Vec<Value> {
         let mut vals = Vec::new();

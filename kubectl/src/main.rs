@@ -79,6 +79,8 @@ enum Command {
     Describe(describe::DescribeArgs),
     /// Edit a resource on the server.
     Edit(cmd::edit::EditArgs),
+    /// Get documentation for a resource.
+    Explain(cmd::explain::ExplainArgs),
     /// Print the logs for a container in a pod.
     Logs(cmd::misc::LogsArgs),
     /// Execute a command in a container.
@@ -94,7 +96,7 @@ enum Command {
     Wait(cmd::misc::WaitArgs),
     /// Manage the rollout of a resource.
     #[command(subcommand)]
-    Rollout(cmd::misc::RolloutCommand),
+    Rollout(cmd::rollout::RolloutCommand),
     /// Print the client and server version information.
     Version(cmd::info::VersionArgs),
     /// Print the supported API resources on the server.
@@ -179,13 +181,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Scale(a) => cmd::scale::run(&mut ctx, a).await,
                 Command::Describe(a) => describe::run(&mut ctx, a).await,
                 Command::Edit(a) => cmd::edit::run(&mut ctx, a).await,
+                Command::Explain(a) => cmd::explain::run(&mut ctx, a).await,
                 Command::Logs(a) => cmd::misc::logs(&mut ctx, a).await,
                 Command::Exec(a) => cmd::stream::exec(&mut ctx, a).await,
                 Command::Attach(a) => cmd::stream::attach(&mut ctx, a).await,
                 Command::PortForward(a) => cmd::stream::port_forward(&mut ctx, a).await,
                 Command::Auth(c) => cmd::misc::auth(&mut ctx, c).await,
                 Command::Wait(a) => cmd::misc::wait(&mut ctx, a).await,
-                Command::Rollout(c) => cmd::misc::rollout(&mut ctx, c).await,
+                Command::Rollout(c) => cmd::rollout::rollout(&mut ctx, c).await,
                 Command::ApiResources(a) => cmd::info::api_resources(&mut ctx, a).await,
                 Command::ApiVersions => cmd::info::api_versions(&mut ctx).await,
                 Command::ClusterInfo => cmd::info::cluster_info(&mut ctx).await,

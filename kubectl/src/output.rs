@@ -107,7 +107,7 @@ fn custom_columns(spec: &str) -> Result<Format, OutputError> {
 }
 
 /// `.a.b`, `a.b` or `{.a.b}` → `{.a.b}`.
-fn relaxed(path: &str) -> String {
+pub fn relaxed(path: &str) -> String {
     let p = path.trim();
     let p = p
         .strip_prefix('{')

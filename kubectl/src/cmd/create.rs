@@ -1,4 +1,5 @@
-//! `kubectl create -f`: POST each manifest object to its collection, going on past failures.
+//! `kubectl create -f`: POST each manifest object to its collection, going on past failures;
+//! `kubectl create <generator>` hands over to [`super::generate`].
 
 use http::Method;
 use serde_json::Value;
@@ -10,9 +11,13 @@ use crate::output::{self, Format};
 use crate::rest::RestError;
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct CreateArgs {
+    /// Make one object from flags instead of files.
+    #[command(subcommand)]
+    pub generator: Option<super::generate::Generator>,
     /// Filename, directory, or URL to files to use to create the resource ('-' for stdin).
-    #[arg(short = 'f', long = "filename", required = true)]
+    #[arg(short = 'f', long = "filename")]
     pub filenames: Vec<String>,
     /// Process the directory used in -f recursively.
     #[arg(short = 'R', long)]
@@ -21,13 +26,13 @@ pub struct CreateArgs {
     #[arg(short = 'o', long)]
     pub output: Option<String>,
     /// none, server or client.
-    #[arg(long, default_value = "none", num_args = 0..=1, default_missing_value = "client")]
+    #[arg(long, default_value = "none", num_args = 0..=1, require_equals = true, default_missing_value = "client")]
     pub dry_run: String,
     /// Save the configuration in the last-applied-configuration annotation.
     #[arg(long)]
     pub save_config: bool,
     /// Schema validation (accepted for compatibility; the server validates).
-    #[arg(long, default_value = "strict", num_args = 0..=1, default_missing_value = "strict")]
+    #[arg(long, default_value = "strict", num_args = 0..=1, require_equals = true, default_missing_value = "strict")]
     pub validate: String,
 }
 
@@ -86,6 +91,12 @@ pub fn dry_run_query(dry_run: &str) -> anyhow::Result<(bool, &'static str)> {
 }
 
 pub async fn run(ctx: &mut Ctx, a: CreateArgs) -> anyhow::Result<()> {
+    if let Some(g) = a.generator {
+        return super::generate::run(ctx, g).await;
+    }
+    if a.filenames.is_empty() {
+        anyhow::bail!("must specify one of -f and -k");
+    }
     let format = match &a.output {
         Some(o) => Some(Format::parse(Some(o))?),
         None => None,

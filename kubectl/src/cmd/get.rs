@@ -65,6 +65,10 @@ pub struct GetArgs {
     /// Raw URI to request from the server.
     #[arg(long)]
     pub raw: Option<String>,
+    /// Sort list types using this field specification (a JSONPath expression, e.g.
+    /// '{.metadata.name}').
+    #[arg(long)]
+    pub sort_by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +208,7 @@ pub async fn run(ctx: &mut Ctx, a: GetArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let format = Format::parse(a.output.as_deref())?;
+    let sort = a.sort_by.as_deref().map(SortKey::parse).transpose()?;
     if a.args.is_empty() {
         eprintln!("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n");
         bail!("Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples");
@@ -237,51 +242,74 @@ pub async fn run(ctx: &mut Ctx, a: GetArgs) -> anyhow::Result<()> {
                 label_columns: &a.label_columns,
             };
             let mut columns: Vec<ColumnDef> = Vec::new();
-            let mut lines: Vec<Vec<String>> = Vec::new();
-            let mut add_page = |page: TablePage, lines: &mut Vec<Vec<String>>| {
+            // Rows with their whole objects when sorting (else `Null`).
+            let mut rows: Vec<(Row, Value)> = Vec::new();
+            let mut add_page = |(page, objects): (TablePage, Vec<Value>),
+                                rows: &mut Vec<(Row, Value)>| {
                 if columns.is_empty() && !page.columns.is_empty() {
                     columns = page.columns;
                 }
-                for row in &page.rows {
-                    lines.push(style.row(&columns, row));
-                }
+                let objects = objects.into_iter().chain(std::iter::repeat(Value::Null));
+                rows.extend(page.rows.into_iter().zip(objects));
+            };
+            // Sorting needs the objects, not only their metadata.
+            let include = if sort.is_some() {
+                "includeObject=Object"
+            } else {
+                ""
             };
             if t.names.is_empty() {
                 let mut cont: Option<String> = None;
                 loop {
-                    let path = format!(
-                        "{}{}",
-                        t.resource.collection_path(list_ns),
-                        list_query(
-                            a.selector.as_deref(),
-                            a.field_selector.as_deref(),
-                            Some(a.chunk_size),
-                            cont.as_deref()
-                        )
+                    let path = with_query(
+                        format!(
+                            "{}{}",
+                            t.resource.collection_path(list_ns),
+                            list_query(
+                                a.selector.as_deref(),
+                                a.field_selector.as_deref(),
+                                Some(a.chunk_size),
+                                cont.as_deref()
+                            )
+                        ),
+                        include,
                     );
-                    let page = match fetch_table(ctx, &path).await {
+                    let page = match fetch_table_objects(ctx, &path).await {
                         Ok(p) => p,
                         Err(e) => {
                             errors.push(e.into());
                             break;
                         }
                     };
-                    cont = page.metadata.cont.clone().filter(|c| !c.is_empty());
-                    add_page(page, &mut lines);
+                    cont = page.0.metadata.cont.clone().filter(|c| !c.is_empty());
+                    add_page(page, &mut rows);
                     if cont.is_none() {
                         break;
                     }
                 }
             } else {
                 for name in &t.names {
-                    let path = t.resource.object_path(Some(namespace.as_str()), name);
-                    match fetch_table(ctx, &path).await {
-                        Ok(page) => add_page(page, &mut lines),
+                    let path = with_query(
+                        t.resource.object_path(Some(namespace.as_str()), name),
+                        include,
+                    );
+                    match fetch_table_objects(ctx, &path).await {
+                        Ok(page) => add_page(page, &mut rows),
                         Err(e) if e.is_not_found() && a.ignore_not_found => {}
                         Err(e) => errors.push(e.into()),
                     }
                 }
             }
+            if let Some(key) = &sort {
+                if let Err(e) = key.sort(&mut rows, |(_, o)| o) {
+                    errors.push(e.into());
+                    continue;
+                }
+            }
+            let lines: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(row, _)| style.row(&columns, row))
+                .collect();
             if lines.is_empty() {
                 continue;
             }
@@ -326,6 +354,9 @@ pub async fn run(ctx: &mut Ctx, a: GetArgs) -> anyhow::Result<()> {
         }
         if !a.show_managed_fields {
             items.iter_mut().for_each(strip_managed_fields);
+        }
+        if let Some(key) = &sort {
+            key.sort(&mut items, |o| o)?;
         }
         let lists = targets.iter().all(|t| t.names.is_empty());
         if !items.is_empty() || (lists && !matches!(format, Format::Name)) {
@@ -373,6 +404,180 @@ async fn fetch_table(ctx: &Ctx, path: &str) -> Result<TablePage, RestError> {
         .send(Method::GET, path, Some(TABLE_ACCEPT), None, Vec::new())
         .await?;
     parse_table(&bytes)
+}
+
+/// A Table page with each row's object as a whole (asked for with `includeObject=Object`).
+async fn fetch_table_objects(ctx: &Ctx, path: &str) -> Result<(TablePage, Vec<Value>), RestError> {
+    let bytes = ctx
+        .rest
+        .send(Method::GET, path, Some(TABLE_ACCEPT), None, Vec::new())
+        .await?;
+    let page = parse_table(&bytes)?;
+    let objects = if path.contains("includeObject=Object") {
+        let raw: Value =
+            serde_json::from_slice(&bytes).map_err(|e| RestError::Invalid(e.to_string()))?;
+        raw.get("rows")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| r.get("object").cloned().unwrap_or(Value::Null))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((page, objects))
+}
+
+/// `path` with one more query parameter (none when `param` is empty).
+fn with_query(path: String, param: &str) -> String {
+    match (param.is_empty(), path.contains('?')) {
+        (true, _) => path,
+        (false, true) => format!("{path}&{param}"),
+        (false, false) => format!("{path}?{param}"),
+    }
+}
+
+/// `--sort-by`: a single JSONPath field; objects sort by its first value, those without
+/// it first, numbers by value and strings in natural order (`a2` before `a10`).
+pub struct SortKey {
+    spec: String,
+    template: crate::jsonpath::Template,
+}
+
+/// Sorting failures, worded as upstream's.
+#[derive(Debug, thiserror::Error)]
+pub enum SortError {
+    #[error("unexpected path string, expected a 'name1.name2' or '.name1.name2' or '{{name1.name2}}' or '{{.name1.name2}}'")]
+    Path,
+    #[error("couldn't find any field with path \"{0}\" in the list of objects")]
+    Missing(String),
+    #[error("field {0} is an unsortable type: {1}")]
+    Unsortable(String, &'static str),
+}
+
+impl SortKey {
+    pub fn parse(spec: &str) -> anyhow::Result<Self> {
+        let spec = output::relaxed(spec);
+        let template = crate::jsonpath::Template::parse(&spec).map_err(|source| {
+            output::OutputError::JsonPath {
+                template: spec.clone(),
+                source,
+            }
+        })?;
+        if !template.is_single_path() {
+            return Err(SortError::Path.into());
+        }
+        Ok(SortKey { spec, template })
+    }
+
+    /// Sorts `items` (stably) by the key of the object `object_of` finds in each.
+    pub fn sort<T>(
+        &self,
+        items: &mut [T],
+        object_of: impl Fn(&T) -> &Value,
+    ) -> Result<(), SortError> {
+        if items.len() < 2 {
+            return Ok(());
+        }
+        let keys: Vec<Option<Value>> = items
+            .iter()
+            .map(|i| self.template.values(object_of(i)).into_iter().next())
+            .collect();
+        if keys.iter().all(Option::is_none) {
+            return Err(SortError::Missing(self.spec.clone()));
+        }
+        for k in keys.iter().flatten() {
+            match k {
+                Value::Object(_) => return Err(SortError::Unsortable(self.spec.clone(), "map")),
+                Value::Array(_) => return Err(SortError::Unsortable(self.spec.clone(), "slice")),
+                _ => {}
+            }
+        }
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&x, &y| compare_keys(keys[x].as_ref(), keys[y].as_ref()));
+        apply_order(items, &order);
+        Ok(())
+    }
+}
+
+/// Puts `items` in the order `order` gives (a permutation of their indexes).
+fn apply_order<T>(items: &mut [T], order: &[usize]) {
+    // Follow each cycle of the permutation once, swapping into place.
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        if done[start] {
+            continue;
+        }
+        let mut at = start;
+        loop {
+            done[at] = true;
+            let next = order[at];
+            if next == start {
+                break;
+            }
+            items.swap(at, next);
+            at = next;
+        }
+    }
+}
+
+fn compare_keys(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            _ => 4,
+        }
+    }
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+        }
+        (Some(Value::String(x)), Some(Value::String(y))) => natural_cmp(x, y),
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
+        (Some(x), Some(y)) => rank(x).cmp(&rank(y)),
+    }
+}
+
+/// Natural order: runs of digits compare by their numeric value, the rest by character.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.find(|c: char| !c.is_ascii_digit()).unwrap_or(a.len());
+                let db = b.find(|c: char| !c.is_ascii_digit()).unwrap_or(b.len());
+                let (na, nb) = (
+                    a[..da].trim_start_matches('0'),
+                    b[..db].trim_start_matches('0'),
+                );
+                let o = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                a = &a[x.len_utf8()..];
+                b = &b[y.len_utf8()..];
+            }
+        }
+    }
 }
 
 fn parse_table(bytes: &[u8]) -> Result<TablePage, RestError> {
@@ -578,6 +783,52 @@ fn print_watch_object(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn natural_order_compares_numbers_by_value() {
+        let mut v = vec!["b10", "a2", "b9", "a10", "a", "b09x"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["a", "a2", "a10", "b9", "b09x", "b10"]);
+    }
+
+    #[test]
+    fn sort_by_orders_objects_missing_fields_first() {
+        let key = SortKey::parse(".spec.n").unwrap();
+        let mut items = vec![
+            serde_json::json!({"id": 0, "spec": {"n": 10}}),
+            serde_json::json!({"id": 1}),
+            serde_json::json!({"id": 2, "spec": {"n": 2}}),
+            serde_json::json!({"id": 3, "spec": {"n": 2.5}}),
+        ];
+        key.sort(&mut items, |o| o).unwrap();
+        let ids: Vec<i64> = items.iter().map(|o| o["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [1, 2, 3, 0]);
+        let missing = SortKey::parse("{.nope}").unwrap().sort(&mut items, |o| o);
+        assert_eq!(
+            missing.unwrap_err().to_string(),
+            "couldn't find any field with path \"{.nope}\" in the list of objects"
+        );
+        assert!(SortKey::parse("{.a}{.b}").is_err());
+        assert!(SortKey::parse(".spec")
+            .unwrap()
+            .sort(&mut items, |o| o)
+            .is_err());
+    }
+
+    #[test]
+    fn permutations_apply_in_place() {
+        for order in [
+            vec![2, 0, 1],
+            vec![1, 2, 0],
+            vec![0, 1, 2],
+            vec![3, 2, 1, 0],
+        ] {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            apply_order(&mut items, &order);
+            let want: Vec<usize> = order.iter().map(|i| i * 10).collect();
+            assert_eq!(items, want);
+        }
+    }
 
     #[test]
     fn rows_print_like_upstream() {

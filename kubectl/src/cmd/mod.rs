@@ -4,11 +4,14 @@
 pub mod create;
 pub mod delete;
 pub mod edit;
+pub mod explain;
+pub mod generate;
 pub mod get;
 pub mod info;
 pub mod label;
 pub mod misc;
 pub mod patch;
+pub mod rollout;
 pub mod scale;
 pub mod stream;
 
