@@ -138,6 +138,15 @@ async fn exec_attach_port_forward_and_logs_as_upstream() {
         o.stderr,
         "Defaulted container \"a\" out of: a, b, i (init)\nError from server (BadRequest): pod multi does not have a host assigned\n"
     );
+    // logs picks the default container as exec does (a pod without a node has no logs yet).
+    let o = same(&c, &["logs", "multi"]).await;
+    assert_eq!(
+        o.stderr,
+        "Defaulted container \"a\" out of: a, b, i (init)\n"
+    );
+    for args in [&["logs", "missing"][..], &["logs", "multi", "-c", "b"][..]] {
+        same(&c, args).await;
+    }
     let o = same(&c, &["attach", "pending"]).await;
     assert_eq!(
         o.stderr,

@@ -46,10 +46,19 @@ pub async fn logs(ctx: &mut Ctx, a: LogsArgs) -> anyhow::Result<()> {
         }
         None => a.name.clone(),
     };
-    let mut q = Vec::new();
-    if let Some(c) = &a.container {
-        q.push(format!("container={}", crate::rest::encode(c)));
-    }
+    // Without -c, upstream picks the default container itself (and says so when the pod has
+    // several) rather than leaving the server to refuse.
+    let path = format!("/api/v1/namespaces/{}/pods/{name}", ctx.namespace);
+    let pod: k8s_openapi::api::core::v1::Pod = match ctx.rest.get_json(&path).await {
+        Ok(p) => serde_json::from_value(p)?,
+        Err(e) if e.is_not_found() => bail!(
+            "error from server (NotFound): pods \"{name}\" not found in namespace \"{}\"",
+            ctx.namespace
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let container = super::stream::choose_container(&pod, a.container.as_deref(), false)?;
+    let mut q = vec![format!("container={}", crate::rest::encode(&container))];
     if a.follow {
         q.push("follow=true".into());
     }

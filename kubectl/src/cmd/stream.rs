@@ -162,7 +162,7 @@ pub fn all_container_names(p: &Pod) -> String {
 
 /// The container to use: the one asked for, else the default-container annotation, else the
 /// first; says which when the pod has more than one, as upstream does.
-fn choose_container(p: &Pod, asked: Option<&str>, quiet: bool) -> anyhow::Result<String> {
+pub fn choose_container(p: &Pod, asked: Option<&str>, quiet: bool) -> anyhow::Result<String> {
     let spec = p.spec.as_ref().context("the pod has no spec")?;
     if let Some(c) = asked.filter(|c| !c.is_empty()) {
         return Ok(c.to_string());
