@@ -118,7 +118,15 @@ impl ApiError {
         Self::new(
             422,
             "Invalid",
-            format!("{} \"{}\" is invalid: {}", info.kind, name, joined),
+            // Upstream names the group-kind: `Deployment.apps "x" is invalid: ...`.
+            format!(
+                "{}{}{} \"{}\" is invalid: {}",
+                info.kind,
+                if info.group.is_empty() { "" } else { "." },
+                info.group,
+                name,
+                joined
+            ),
         )
         .with_details(d)
     }

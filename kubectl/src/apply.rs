@@ -249,7 +249,11 @@ pub async fn run(ctx: &mut Ctx, a: ApplyArgs) -> anyhow::Result<()> {
         _ => "",
     };
     let mut errors: Vec<anyhow::Error> = Vec::new();
-    for m in manifest::read_all(&a.filenames, a.recursive)? {
+    let objects = manifest::read_all(&a.filenames, a.recursive)?;
+    if objects.is_empty() {
+        anyhow::bail!("no objects passed to apply");
+    }
+    for m in objects {
         let mut m = match m {
             Ok(m) => m,
             Err(e) => {

@@ -60,7 +60,8 @@ pub enum ManifestError {
         document: usize,
         problem: String,
     },
-    #[error("error reading {0}: recognized file extensions are [.json .yaml .yml]")]
+    /// The `-f` arguments, as Go prints a list: `[a b]`.
+    #[error("error reading [{0}]: recognized file extensions are [.json .yaml .yml]")]
     NoManifests(String),
 }
 
@@ -70,7 +71,7 @@ fn expand(path: &str, recursive: bool) -> Result<Vec<PathBuf>, ManifestError> {
     if !p.exists() {
         return Err(ManifestError::Missing(path.to_string()));
     }
-    if p.is_file() {
+    if !p.is_dir() {
         return Ok(vec![p.to_path_buf()]);
     }
     let mut out = Vec::new();
@@ -223,8 +224,10 @@ pub fn read_all(
     for (name, text) in &sources {
         out.extend(parse_source(name, text));
     }
-    if out.is_empty() {
-        return Err(ManifestError::NoManifests(filenames.join(",")));
+    // No files at all is an error here; files without objects are the caller's to judge
+    // (`no objects passed to create`, `No resources found`).
+    if sources.is_empty() {
+        return Err(ManifestError::NoManifests(filenames.join(" ")));
     }
     Ok(out)
 }

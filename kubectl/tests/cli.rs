@@ -1317,3 +1317,27 @@ async fn the_everyday_scenario_side_by_side() {
     }
     c.stop().await;
 }
+
+/// Inputs without objects: the same messages and exit codes as upstream.
+#[tokio::test]
+async fn empty_inputs_read_like_upstream() {
+    let c = TestCluster::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "# nothing here\n---\n").unwrap();
+    let empty_dir = dir.path().join("nothing");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let (e, d) = (empty.display().to_string(), empty_dir.display().to_string());
+    for args in [
+        &["create", "-f", "/dev/null"][..],
+        &["apply", "-f", &e],
+        &["create", "-f", &e],
+        &["delete", "-f", &e],
+        &["apply", "-f", &d],
+        &["create", "-f", "/no/such/file.yaml"],
+    ] {
+        let o = same_as_upstream(&c, args);
+        assert!(!(o.stdout.is_empty() && o.stderr.is_empty()), "{args:?}");
+    }
+    c.stop().await;
+}

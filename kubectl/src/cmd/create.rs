@@ -108,6 +108,9 @@ pub async fn run(ctx: &mut Ctx, a: CreateArgs) -> anyhow::Result<()> {
         _ => "",
     };
     let objects = manifest::read_all(&a.filenames, a.recursive)?;
+    if objects.is_empty() {
+        anyhow::bail!("no objects passed to create");
+    }
     let mut errors: Vec<anyhow::Error> = Vec::new();
     for m in objects {
         let mut m = match m {

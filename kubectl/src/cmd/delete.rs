@@ -116,6 +116,10 @@ pub async fn run(ctx: &mut Ctx, a: DeleteArgs) -> anyhow::Result<()> {
                 Err(e) => errors.push(super::create::mapping_error(&m, e)),
             }
         }
+        if victims.is_empty() && errors.is_empty() {
+            // Files without objects: upstream says so on stdout and succeeds.
+            println!("No resources found");
+        }
     } else {
         if a.args.is_empty() {
             bail!("You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'");
