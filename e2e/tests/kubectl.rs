@@ -606,6 +606,47 @@ async fn generators(minor: u32) {
         "gen",
     ]);
     assert_eq!(get("svc/web", "{.spec.ports[0].targetPort}"), "80");
+    // set image and edit change exactly what was asked.
+    k.ok(&[
+        "set",
+        "image",
+        "deploy/web",
+        "nginx=nginx:1.28",
+        "-n",
+        "gen",
+    ]);
+    assert_eq!(
+        get(
+            "deploy/web",
+            "{.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].command}"
+        ),
+        r#"nginx:1.28 ["sh","-c","echo hi"]"#
+    );
+    let editor = c.dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/^  a: b$/  a: edited/' \"$1\"\n",
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&editor).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&editor, perms).unwrap();
+    let edited = Command::new(&k.bin)
+        .args(["edit", "cm", "cfg", "-n", "gen"])
+        .env("KUBECONFIG", k.kubeconfig)
+        .env("EDITOR", &editor)
+        .output()
+        .expect("kubectl edit runs");
+    assert!(
+        edited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edited.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&edited.stdout),
+        "configmap/cfg edited\n"
+    );
+    assert_eq!(get("cm/cfg", "{.data}"), r#"{"a":"edited","empty":""}"#);
     // Typed deletes send DeleteOptions bodies.
     k.ok(&["delete", "cm", "cfg", "-n", "gen"]);
     assert!(k
