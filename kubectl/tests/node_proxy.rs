@@ -3,9 +3,11 @@
 //! code. Pods bound to a node reach a STAND-IN for the kubelet's HTTPS API
 //! (`e2e::standin_kubelet`, used only until our kubelet exists).
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod common;
 
+use std::path::PathBuf;
+
+use common::*;
 use e2e::standin_kubelet::StandinKubelet;
 use e2e::TestCluster;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -14,38 +16,16 @@ use serde_json::json;
 
 const LOG: &str = "first line\nsecond line\n";
 
-#[derive(Debug, PartialEq)]
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
 async fn run(bin: PathBuf, c: &TestCluster, args: &[&str]) -> Out {
     let kubeconfig = c.kubeconfig.clone();
-    let home = c.dir.path().to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     // Blocking, off the runtime that serves the stand-in kubelet.
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(bin)
-            .args(&args)
-            .env("KUBECONFIG", kubeconfig)
-            .env("HOME", home)
-            .stdin(Stdio::null())
-            .output()
-            .expect("running kubectl")
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_bin(&bin, &kubeconfig, &args, None)
     })
     .await
-    .unwrap();
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-fn ours() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kubectl"))
+    .unwrap()
 }
 
 /// Runs ours, and upstream 1.33 when installed, requiring the same result; returns ours.

@@ -2,78 +2,10 @@
 //! `get --sort-by` against the real apiserver (and etcd), comparing our output with upstream
 //! kubectl 1.33's on the same cluster where upstream is installed.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
+use common::*;
 use e2e::TestCluster;
-
-struct Out {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn run_bin(bin: &Path, kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> Out {
-    let mut child = Command::new(bin)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env(
-            "HOME",
-            kubeconfig.parent().expect("kubeconfig has a directory"),
-        )
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running kubectl");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin piped")
-            .write_all(input.as_bytes())
-            .expect("writing stdin");
-    }
-    let out = child.wait_with_output().expect("waiting for kubectl");
-    Out {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-fn ours() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kubectl"))
-}
-
-fn kubectl(c: &TestCluster, args: &[&str]) -> Out {
-    run_bin(&ours(), &c.kubeconfig, args, None)
-}
-
-fn kubectl_in(c: &TestCluster, args: &[&str], stdin: &str) -> Out {
-    run_bin(&ours(), &c.kubeconfig, args, Some(stdin))
-}
-
-fn ok(c: &TestCluster, args: &[&str]) -> String {
-    let o = kubectl(c, args);
-    assert_eq!(
-        o.code, 0,
-        "kubectl {args:?} failed: {}{}",
-        o.stdout, o.stderr
-    );
-    o.stdout
-}
-
-fn fails(c: &TestCluster, args: &[&str]) -> String {
-    let o = kubectl(c, args);
-    assert_eq!(o.code, 1, "kubectl {args:?} should fail: {}", o.stdout);
-    o.stderr
-}
 
 /// Runs the same command with ours and upstream 1.33 and requires the same stdout, stderr
 /// and exit code. Without upstream installed, only runs ours.
