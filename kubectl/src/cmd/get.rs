@@ -329,15 +329,27 @@ pub async fn run(ctx: &mut Ctx, a: GetArgs) -> anyhow::Result<()> {
         let single = targets.len() == 1 && targets[0].names.len() == 1 && !multiple;
         for t in &targets {
             if t.names.is_empty() {
-                match super::list_objects(
-                    ctx,
-                    &t.resource,
-                    list_ns,
-                    a.selector.as_deref(),
-                    a.field_selector.as_deref(),
-                )
-                .await
-                {
+                // `-o name` (unsorted) needs only names: ask for metadata, not whole objects.
+                let listed = if matches!(format, Format::Name) && sort.is_none() {
+                    super::list_metadata(
+                        ctx,
+                        &t.resource,
+                        list_ns,
+                        a.selector.as_deref(),
+                        a.field_selector.as_deref(),
+                    )
+                    .await
+                } else {
+                    super::list_objects(
+                        ctx,
+                        &t.resource,
+                        list_ns,
+                        a.selector.as_deref(),
+                        a.field_selector.as_deref(),
+                    )
+                    .await
+                };
+                match listed {
                     Ok(objs) => items.extend(objs),
                     Err(e) => errors.push(e),
                 }
