@@ -986,32 +986,10 @@ async fn edit_patches_what_the_editor_changed() {
 }
 
 /// A self-signed client certificate and its key, PEM.
-fn client_cert() -> (Vec<u8>, Vec<u8>) {
-    use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa, x509};
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = x509::X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "kubectl-test").unwrap();
-    let name = name.build();
-    let mut b = x509::X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    (
-        b.build().to_pem().unwrap(),
-        key.private_key_to_pem_pkcs8().unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn client_certificates_and_tokens_from_kubeconfig() {
     let c = TestCluster::start().await.expect("cluster");
-    let (cert, key) = client_cert();
+    let (cert, key) = self_signed("kubectl-test");
     let dir = c.dir.path();
     std::fs::write(dir.join("client.crt"), &cert).unwrap();
     std::fs::write(dir.join("client.key"), &key).unwrap();

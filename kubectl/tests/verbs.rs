@@ -958,3 +958,145 @@ async fn get_sort_by_matches_upstream() {
     );
     c.stop().await;
 }
+
+/// `create secret docker-registry` and `create secret tls`, as upstream builds and checks them.
+#[tokio::test]
+async fn docker_registry_and_tls_secrets_match_upstream() {
+    let c = TestCluster::start().await.expect("cluster");
+    let dir = c.dir.path();
+    let write = |name: &str, body: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let (cert, key) = self_signed("a");
+    let (other_cert, other_key) = self_signed("b");
+    let (cert, key) = (write("a.crt", &cert), write("a.key", &key));
+    let (other_cert, other_key) = (write("b.crt", &other_cert), write("b.key", &other_key));
+    let ec_cert = dir.join("certs/apiserver.crt").display().to_string();
+    let config = write("config.json", br#"{"auths":{}}"#);
+    let not_pem = write("not.pem", b"hello");
+    let cert_flag = |p: &str| format!("--cert={p}");
+    let key_flag = |p: &str| format!("--key={p}");
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "docker-registry",
+            "d1",
+            "--docker-server=r.io",
+            "--docker-username=u",
+            "--docker-password=p=&<",
+            "--docker-email=e@x",
+            "-o",
+            "json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        vec![
+            "docker-registry",
+            "d2",
+            "--docker-username=u",
+            "--docker-password=p",
+            "-o",
+            "yaml",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        vec![
+            "docker-registry",
+            "d3",
+            "--docker-username=u",
+            "--docker-password=p",
+            "--append-hash",
+            "-o",
+            "name",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
+        vec![
+            "docker-registry".into(),
+            "d4".into(),
+            format!("--from-file=.dockerconfigjson={config}"),
+            "-o".into(),
+            "yaml".into(),
+        ],
+        vec!["docker-registry", "d5"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        vec![
+            "tls".into(),
+            "t1".into(),
+            cert_flag(&cert),
+            key_flag(&key),
+            "-o".into(),
+            "yaml".into(),
+        ],
+        vec![
+            "tls".into(),
+            "t2".into(),
+            cert_flag(&cert),
+            key_flag(&key),
+            "--append-hash".into(),
+            "-o".into(),
+            "name".into(),
+        ],
+        vec![
+            "tls".into(),
+            "t3".into(),
+            cert_flag(&cert),
+            key_flag(&other_key),
+        ],
+        vec![
+            "tls".into(),
+            "t4".into(),
+            cert_flag(&ec_cert),
+            key_flag(&key),
+        ],
+        vec![
+            "tls".into(),
+            "t5".into(),
+            cert_flag(&not_pem),
+            key_flag(&key),
+        ],
+        vec![
+            "tls".into(),
+            "t6".into(),
+            cert_flag(&other_cert),
+            key_flag(&not_pem),
+        ],
+        vec![
+            "tls".into(),
+            "t7".into(),
+            cert_flag("/no/such.crt"),
+            key_flag(&key),
+        ],
+        vec!["tls", "t8"].into_iter().map(String::from).collect(),
+    ];
+    for case in &cases {
+        let mut args = vec!["create", "secret"];
+        args.extend(case.iter().map(String::as_str));
+        args.push("--dry-run=client");
+        same_as_upstream(&c, &args);
+    }
+    // And for real: both work against our apiserver (upstream's as protobuf).
+    let o = ok(
+        &c,
+        &[
+            "create",
+            "secret",
+            "tls",
+            "real",
+            &cert_flag(&cert),
+            &key_flag(&key),
+        ],
+    );
+    assert_eq!(o, "secret/real created\n");
+    assert_eq!(
+        ok(&c, &["get", "secret", "real", "-o", "jsonpath={.type}"]),
+        "kubernetes.io/tls"
+    );
+    c.stop().await;
+}

@@ -39,6 +39,53 @@ pub enum Generator {
 pub enum SecretCommand {
     /// Create a secret from a local file, directory, or literal value.
     Generic(SecretArgs),
+    /// Create a secret for use with a Docker registry.
+    DockerRegistry(DockerRegistryArgs),
+    /// Create a TLS secret.
+    Tls(TlsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DockerRegistryArgs {
+    /// NAME
+    pub names: Vec<String>,
+    /// Server location for Docker registry.
+    #[arg(long, default_value = "https://index.docker.io/v1/")]
+    pub docker_server: String,
+    /// Username for Docker registry authentication.
+    #[arg(long)]
+    pub docker_username: Option<String>,
+    /// Password for Docker registry authentication.
+    #[arg(long)]
+    pub docker_password: Option<String>,
+    /// Email for Docker registry.
+    #[arg(long, default_value = "")]
+    pub docker_email: String,
+    /// Key files (`[key=]path`), e.g. `.dockerconfigjson=path/to/config.json`.
+    #[arg(long = "from-file")]
+    pub from_file: Vec<String>,
+    /// Append a hash of the secret to its name.
+    #[arg(long)]
+    pub append_hash: bool,
+    #[command(flatten)]
+    pub common: CommonFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TlsArgs {
+    /// NAME
+    pub names: Vec<String>,
+    /// Path to PEM encoded public key certificate.
+    #[arg(long)]
+    pub cert: Option<String>,
+    /// Path to private key associated with given certificate.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Append a hash of the secret to its name.
+    #[arg(long)]
+    pub append_hash: bool,
+    #[command(flatten)]
+    pub common: CommonFlags,
 }
 
 /// The flags every generator takes.
@@ -178,6 +225,14 @@ pub enum GenerateError {
     },
     #[error("cannot add key {0}, another key by that name already exists")]
     SecretDuplicate(String),
+    #[error("either --from-file or the combination of --docker-username, --docker-password and --docker-server is required")]
+    DockerCredentials,
+    #[error("key and cert must be specified")]
+    TlsFiles,
+    #[error("Cannot read file {path}, open {path}: {reason}")]
+    TlsRead { path: String, reason: String },
+    #[error("{0}")]
+    TlsPair(&'static str),
 }
 
 const CONFIG_KEY_RULE: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
@@ -235,6 +290,26 @@ pub async fn run(ctx: &mut Ctx, g: Generator) -> anyhow::Result<()> {
             resource: builtin("v1", "ConfigMap"),
             common: a.common,
             error_prefix: Some("failed to create configmap: "),
+        },
+        Generator::Secret(SecretCommand::DockerRegistry(a)) => Plan {
+            object: docker_registry_secret(
+                one_name(&a.names, "secret docker-registry")?,
+                explicit_ns.as_deref(),
+                &a,
+            )?,
+            resource: builtin("v1", "Secret"),
+            common: a.common,
+            error_prefix: Some("failed to create secret "),
+        },
+        Generator::Secret(SecretCommand::Tls(a)) => Plan {
+            object: tls_secret(
+                one_name(&a.names, "secret tls")?,
+                explicit_ns.as_deref(),
+                &a,
+            )?,
+            resource: builtin("v1", "Secret"),
+            common: a.common,
+            error_prefix: Some("failed to create secret "),
         },
         Generator::Secret(SecretCommand::Generic(a)) => Plan {
             object: secret(
@@ -673,6 +748,110 @@ pub fn secret(
         o.insert("type".into(), type_.into());
     }
     Ok(Value::Object(o))
+}
+
+/// `create secret docker-registry`: a `.dockerconfigjson` from the flags (or `--from-file`).
+pub fn docker_registry_secret(
+    name: &str,
+    namespace: Option<&str>,
+    a: &DockerRegistryArgs,
+) -> Result<Value, GenerateError> {
+    let sources = DataSources {
+        from_file: a.from_file.clone(),
+        from_literal: Vec::new(),
+        from_env_file: Vec::new(),
+        append_hash: a.append_hash,
+    };
+    if a.from_file.is_empty() {
+        let (Some(user), Some(password)) = (&a.docker_username, &a.docker_password) else {
+            return Err(GenerateError::DockerCredentials);
+        };
+        // Go's struct order: username, password, email (omitted when empty), auth.
+        let mut entry = Map::new();
+        entry.insert("username".into(), user.as_str().into());
+        entry.insert("password".into(), password.as_str().into());
+        if !a.docker_email.is_empty() {
+            entry.insert("email".into(), a.docker_email.as_str().into());
+        }
+        entry.insert(
+            "auth".into(),
+            base64_of(format!("{user}:{password}").as_bytes()).into(),
+        );
+        let config = json!({"auths": {a.docker_server.as_str(): entry}});
+        let text = go_json(&config);
+        let mut with_config = sources;
+        with_config.from_literal = vec![format!(".dockerconfigjson={text}")];
+        return secret(
+            name,
+            namespace,
+            "kubernetes.io/dockerconfigjson",
+            &with_config,
+        );
+    }
+    secret(name, namespace, "kubernetes.io/dockerconfigjson", &sources)
+}
+
+/// `create secret tls`: the certificate and key files, checked to be a matching pair.
+pub fn tls_secret(
+    name: &str,
+    namespace: Option<&str>,
+    a: &TlsArgs,
+) -> Result<Value, GenerateError> {
+    let (Some(cert), Some(key)) = (&a.cert, &a.key) else {
+        return Err(GenerateError::TlsFiles);
+    };
+    let read = |path: &str| {
+        std::fs::read(path).map_err(|e| GenerateError::TlsRead {
+            path: path.to_string(),
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".into(),
+                _ => e.to_string(),
+            },
+        })
+    };
+    let (cert_pem, key_pem) = (read(cert)?, read(key)?);
+    // Go's tls.X509KeyPair checks, with its words.
+    let x509 = openssl::x509::X509::from_pem(&cert_pem).map_err(|_| {
+        GenerateError::TlsPair("tls: failed to find any PEM data in certificate input")
+    })?;
+    let pkey = openssl::pkey::PKey::private_key_from_pem(&key_pem)
+        .map_err(|_| GenerateError::TlsPair("tls: failed to find any PEM data in key input"))?;
+    let public = x509
+        .public_key()
+        .map_err(|_| GenerateError::TlsPair("tls: failed to parse certificate"))?;
+    if public.id() != pkey.id() {
+        return Err(GenerateError::TlsPair(
+            "tls: private key type does not match public key type",
+        ));
+    }
+    if !public.public_eq(&pkey) {
+        return Err(GenerateError::TlsPair(
+            "tls: private key does not match public key",
+        ));
+    }
+    let mut data = Map::new();
+    data.insert("tls.crt".into(), base64_of(&cert_pem).into());
+    data.insert("tls.key".into(), base64_of(&key_pem).into());
+    let type_ = "kubernetes.io/tls";
+    let name = if a.append_hash {
+        let h = json!({"kind": "Secret", "name": name, "data": data, "type": type_});
+        format!("{name}-{}", content_hash(&h))
+    } else {
+        name.to_string()
+    };
+    let mut o = typed("Secret", "v1", metadata(&name, namespace, None));
+    o.insert("data".into(), Value::Object(data));
+    o.insert("type".into(), type_.into());
+    Ok(Value::Object(o))
+}
+
+/// Compact JSON with Go's HTML escaping, as `json.Marshal` writes it.
+fn go_json(v: &Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 fn base64_of(bytes: &[u8]) -> String {
