@@ -329,9 +329,9 @@ pub async fn run(ctx: &mut Ctx, a: GetArgs) -> anyhow::Result<()> {
         let single = targets.len() == 1 && targets[0].names.len() == 1 && !multiple;
         for t in &targets {
             if t.names.is_empty() {
-                // `-o name` (unsorted) needs only names: ask for metadata, not whole objects.
+                // `-o name` (unsorted) needs only names: keep nothing else of each object.
                 let listed = if matches!(format, Format::Name) && sort.is_none() {
-                    super::list_metadata(
+                    super::list_names(
                         ctx,
                         &t.resource,
                         list_ns,

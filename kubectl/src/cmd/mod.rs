@@ -228,9 +228,10 @@ pub async fn list_objects(
     list_pages(ctx, r, namespace, label_selector, field_selector, false).await
 }
 
-/// Like [`list_objects`], but only each object's metadata (`PartialObjectMetadataList`),
-/// kind and apiVersion: enough for `-o name`, at a fraction of the bytes.
-pub async fn list_metadata(
+/// Like [`list_objects`], but keeps only each object's name and namespace (with its kind and
+/// apiVersion): enough for `-o name`. Pages are fetched as for whole objects, but each is
+/// parsed into names only, so memory stays near the size of one page.
+pub async fn list_names(
     ctx: &Ctx,
     r: &ResourceType,
     namespace: Option<&str>,
@@ -240,9 +241,34 @@ pub async fn list_metadata(
     list_pages(ctx, r, namespace, label_selector, field_selector, true).await
 }
 
-/// What asks for metadata only, falling back to whole objects where a server cannot.
-const METADATA_ACCEPT: &str =
-    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+/// A list page read for names only.
+#[derive(serde::Deserialize)]
+struct NamesPage {
+    #[serde(default)]
+    metadata: NamesListMeta,
+    #[serde(default)]
+    items: Vec<NamedItem>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct NamesListMeta {
+    #[serde(default, rename = "continue")]
+    continue_: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct NamedItem {
+    #[serde(default)]
+    metadata: ItemName,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ItemName {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+}
 
 async fn list_pages(
     ctx: &Ctx,
@@ -250,7 +276,7 @@ async fn list_pages(
     namespace: Option<&str>,
     label_selector: Option<&str>,
     field_selector: Option<&str>,
-    metadata_only: bool,
+    names_only: bool,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut items = Vec::new();
     let mut cont: Option<String> = None;
@@ -260,29 +286,31 @@ async fn list_pages(
             r.collection_path(namespace),
             list_query(label_selector, field_selector, Some(500), cont.as_deref())
         );
-        let mut page: serde_json::Value = if metadata_only {
-            let bytes = ctx
-                .rest
-                .send(
-                    http::Method::GET,
-                    &path,
-                    Some(METADATA_ACCEPT),
-                    None,
-                    Vec::new(),
-                )
-                .await?;
-            serde_json::from_slice(&bytes)?
-        } else {
-            ctx.rest.get_json(&path).await?
-        };
+        if names_only {
+            let bytes = ctx.rest.get(&path).await?;
+            let page: NamesPage = serde_json::from_slice(&bytes)?;
+            for item in page.items {
+                let mut meta = serde_json::Map::new();
+                meta.insert("name".into(), item.metadata.name.into());
+                if let Some(ns) = item.metadata.namespace {
+                    meta.insert("namespace".into(), ns.into());
+                }
+                items.push(serde_json::json!({
+                    "apiVersion": r.api_version(),
+                    "kind": r.kind,
+                    "metadata": meta,
+                }));
+            }
+            cont = page.metadata.continue_.filter(|c| !c.is_empty());
+            if cont.is_none() {
+                break;
+            }
+            continue;
+        }
+        let mut page = ctx.rest.get_json(&path).await?;
         if let Some(serde_json::Value::Array(list)) = page.get_mut("items").map(std::mem::take) {
             for mut item in list {
                 if let Some(m) = item.as_object_mut() {
-                    if metadata_only {
-                        // Items of a PartialObjectMetadataList name that type; say whose they are.
-                        m.insert("apiVersion".into(), r.api_version().into());
-                        m.insert("kind".into(), r.kind.clone().into());
-                    }
                     m.entry("apiVersion")
                         .or_insert_with(|| r.api_version().into());
                     m.entry("kind").or_insert_with(|| r.kind.clone().into());
