@@ -1066,6 +1066,11 @@ async fn relay(
 ) -> ApiResult<HttpResponse> {
     let upgrade = upgrade_header(req).unwrap_or_default().to_string();
     if !upgrade.eq_ignore_ascii_case("websocket") {
+        // kubectl falls back from websockets to SPDY and reports the last error, so an
+        // unreachable backend is said first, as it was for the websocket attempt.
+        dial(backend)
+            .await
+            .map_err(|e| ApiError::new(500, "", format!("error dialing backend: {e}")))?;
         return Err(ApiError::bad_request(format!(
             "upgrading to {upgrade:?} is not supported by this apiserver; use the websocket \
              protocols (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io), as recent \

@@ -372,6 +372,17 @@ async fn bound_pods_reach_the_standin_kubelet() {
         "{}",
         s.message
     );
+    // exec to it: kubectl tries websockets, then SPDY, and prints the last error, which must
+    // be the unreachable kubelet, not the SPDY refusal.
+    if let Some(r) = upstream_env(&c, &["exec", "lost", "--", "true"], &[]).await {
+        assert!(!r.ok);
+        assert!(
+            r.stderr
+                .starts_with("Error from server: error dialing backend: dial tcp 127.0.0.1:"),
+            "{}",
+            r.stderr
+        );
+    }
 
     kubelet.stop();
     c.stop().await;
