@@ -213,7 +213,7 @@ impl Discovery {
         .await;
         let groups = match fetched {
             Ok(g) => g,
-            Err(e @ RestError::Connect(_)) => return Err(e.into()),
+            Err(e @ (RestError::Connect(_) | RestError::Refused(_))) => return Err(e.into()),
             Err(_) => {
                 self.offline = true;
                 let mut groups = vec![Group {
@@ -268,7 +268,7 @@ impl Discovery {
         };
         let list: ApiResourceList = match self.rest.get(&path).await {
             Ok(b) => parse(b)?,
-            Err(e @ RestError::Connect(_)) => return Err(e.into()),
+            Err(e @ (RestError::Connect(_) | RestError::Refused(_))) => return Err(e.into()),
             Err(_) => return Ok(table()),
         };
         Ok(list

@@ -16,6 +16,11 @@ pub enum RestError {
     /// The request never got an answer.
     #[error("Unable to connect to the server: {0}")]
     Connect(String),
+    /// Nothing listens at the server's address (`host:port`).
+    #[error(
+        "The connection to the server {0} was refused - did you specify the right host or port?"
+    )]
+    Refused(String),
     #[error("invalid request: {0}")]
     Invalid(String),
 }
@@ -38,7 +43,7 @@ impl RestError {
     pub fn user_message(&self) -> String {
         let RestError::Status { status, .. } = self else {
             return match self {
-                RestError::Connect(_) => self.to_string(),
+                RestError::Connect(_) | RestError::Refused(_) => self.to_string(),
                 other => format!("error: {other}"),
             };
         };
@@ -138,6 +143,8 @@ pub type Result<T> = std::result::Result<T, RestError>;
 #[derive(Clone)]
 pub struct Rest {
     pub client: kube::Client,
+    /// The server's `host:port`, for upstream's "connection refused" wording.
+    pub authority: String,
 }
 
 /// The Accept header kubectl sends for server-side tables.
@@ -145,8 +152,8 @@ pub const TABLE_ACCEPT: &str =
     "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 
 impl Rest {
-    pub fn new(client: kube::Client) -> Self {
-        Rest { client }
+    pub fn new(client: kube::Client, authority: String) -> Self {
+        Rest { client, authority }
     }
 
     /// Sends a request and returns the response once it is complete.
@@ -184,11 +191,14 @@ impl Rest {
             .body(Body::from(body))
             .map_err(|e| RestError::Invalid(e.to_string()))?;
         let method_name = req.method().as_str().to_string();
-        let resp = self
-            .client
-            .send(req)
-            .await
-            .map_err(|e| RestError::Connect(connect_message(&e)))?;
+        let resp = self.client.send(req).await.map_err(|e| {
+            let message = connect_message(&e);
+            if message.contains("Connection refused") {
+                RestError::Refused(self.authority.clone())
+            } else {
+                RestError::Connect(message)
+            }
+        })?;
         let code = resp.status();
         if code.is_success() {
             return Ok(resp);

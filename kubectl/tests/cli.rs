@@ -276,10 +276,9 @@ async fn config_namespace_and_context_flags() {
         "ns",
     ]);
     assert_eq!(o.code, 1);
-    assert!(
-        o.stderr.starts_with("Unable to connect to the server"),
-        "{}",
-        o.stderr
+    assert_eq!(
+        o.stderr,
+        "The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n"
     );
     let o = run(&[
         "--kubeconfig",
@@ -1257,4 +1256,42 @@ async fn empty_inputs_read_like_upstream() {
         assert!(!(o.stdout.is_empty() && o.stderr.is_empty()), "{args:?}");
     }
     c.stop().await;
+}
+
+/// Without any kubeconfig: client-side dry runs work and server calls fail as upstream's do.
+#[test]
+fn without_a_kubeconfig_as_upstream() {
+    let home = tempfile::tempdir().unwrap();
+    let port = e2e::free_port().unwrap();
+    let server = format!("http://127.0.0.1:{port}");
+    let run = |bin: &std::path::Path, args: &[&str]| {
+        let o = Command::new(bin)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env("HOME", home.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string(),
+            o.status.code(),
+        )
+    };
+    let dry = ["create", "ns", "x", "--dry-run=client", "-o", "yaml"];
+    let get = ["get", "pods", "-s", &server];
+    let mine = (run(&ours(), &dry), run(&ours(), &get));
+    assert!(mine.0 .0.contains("name: x"), "{mine:?}");
+    assert_eq!(
+        mine.1 .1,
+        format!("The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?")
+    );
+    if let Some(up) = e2e::upstream_kubectl(33) {
+        assert_eq!(mine, (run(&up, &dry), run(&up, &get)));
+    }
 }

@@ -44,8 +44,21 @@ impl Ctx {
             .namespace
             .clone()
             .unwrap_or_else(|| config.default_namespace.clone());
+        let url = config.cluster_url.clone();
         let client = kube::Client::try_from(config).context("building the client")?;
-        let rest = Rest::new(client);
+        let authority = match (url.host(), url.port_u16()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => format!(
+                "{h}:{}",
+                if url.scheme_str() == Some("http") {
+                    80
+                } else {
+                    443
+                }
+            ),
+            _ => server.clone(),
+        };
+        let rest = Rest::new(client, authority);
         Ok(Ctx {
             disco: Discovery::new(rest.clone()),
             rest,
@@ -56,16 +69,37 @@ impl Ctx {
     }
 }
 
+/// Where upstream kubectl goes when nothing configures a server.
+pub const DEFAULT_SERVER: &str = "http://localhost:8080";
+
+/// No `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config` or in-cluster environment.
+fn no_configuration_at_all(g: &GlobalFlags) -> bool {
+    let home_config = std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".kube/config"))
+        .is_some_and(|p| p.exists());
+    g.kubeconfig.is_none()
+        && g.context.is_none()
+        && std::env::var_os("KUBECONFIG").is_none_or(|k| k.is_empty())
+        && !home_config
+        && std::env::var_os("KUBERNETES_SERVICE_HOST").is_none()
+}
+
 /// The client configuration: the kubeconfig (`--kubeconfig`, else `$KUBECONFIG`, else
 /// `~/.kube/config`) with `--context`, then `--server`, `--token` and
 /// `--insecure-skip-tls-verify` on top.
 pub async fn load_config(g: &GlobalFlags) -> anyhow::Result<kube::Config> {
-    let mut config = client::config::load_config(g.kubeconfig.as_deref(), g.context.as_deref())
-        .await
-        .map_err(|e| match &g.context {
-            Some(c) => anyhow::anyhow!("context was not found for specified context: {c}"),
-            None => anyhow::Error::new(e),
-        })?;
+    let mut config = if no_configuration_at_all(g) {
+        // Upstream's default without any kubeconfig: an insecure local server. Commands that
+        // never reach a server (`--dry-run=client`) work; the rest fail to connect.
+        kube::Config::new(DEFAULT_SERVER.parse().expect("a valid URL"))
+    } else {
+        client::config::load_config(g.kubeconfig.as_deref(), g.context.as_deref())
+            .await
+            .map_err(|e| match &g.context {
+                Some(c) => anyhow::anyhow!("context was not found for specified context: {c}"),
+                None => anyhow::Error::new(e),
+            })?
+    };
     if let Some(server) = &g.server {
         config.cluster_url = server
             .parse()
