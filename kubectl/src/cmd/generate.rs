@@ -291,39 +291,42 @@ pub async fn run(ctx: &mut Ctx, g: Generator) -> anyhow::Result<()> {
             common: a.common,
             error_prefix: Some("failed to create configmap: "),
         },
-        Generator::Secret(SecretCommand::DockerRegistry(a)) => Plan {
-            object: docker_registry_secret(
+        Generator::Secret(SecretCommand::DockerRegistry(a)) => secret_plan(
+            docker_registry_secret(
                 one_name(&a.names, "secret docker-registry")?,
                 explicit_ns.as_deref(),
                 &a,
             )?,
-            resource: builtin("v1", "Secret"),
-            common: a.common,
-            error_prefix: Some("failed to create secret "),
-        },
-        Generator::Secret(SecretCommand::Tls(a)) => Plan {
-            object: tls_secret(
+            a.common,
+        ),
+        Generator::Secret(SecretCommand::Tls(a)) => secret_plan(
+            tls_secret(
                 one_name(&a.names, "secret tls")?,
                 explicit_ns.as_deref(),
                 &a,
             )?,
-            resource: builtin("v1", "Secret"),
-            common: a.common,
-            error_prefix: Some("failed to create secret "),
-        },
-        Generator::Secret(SecretCommand::Generic(a)) => Plan {
-            object: secret(
+            a.common,
+        ),
+        Generator::Secret(SecretCommand::Generic(a)) => secret_plan(
+            secret(
                 one_name(&a.names, "secret generic")?,
                 explicit_ns.as_deref(),
                 a.type_.as_deref().unwrap_or(""),
                 &a.sources,
             )?,
-            resource: builtin("v1", "Secret"),
-            common: a.common,
-            error_prefix: Some("failed to create secret "),
-        },
+            a.common,
+        ),
     };
     send(ctx, plan).await
+}
+
+fn secret_plan(object: Value, common: CommonFlags) -> Plan {
+    Plan {
+        object,
+        resource: builtin("v1", "Secret"),
+        common,
+        error_prefix: Some("failed to create secret "),
+    }
 }
 
 fn one_name<'a>(names: &'a [String], command: &'static str) -> Result<&'a str, GenerateError> {
@@ -756,7 +759,7 @@ pub fn docker_registry_secret(
     namespace: Option<&str>,
     a: &DockerRegistryArgs,
 ) -> Result<Value, GenerateError> {
-    let sources = DataSources {
+    let mut sources = DataSources {
         from_file: a.from_file.clone(),
         from_literal: Vec::new(),
         from_env_file: Vec::new(),
@@ -778,20 +781,13 @@ pub fn docker_registry_secret(
             base64_of(format!("{user}:{password}").as_bytes()).into(),
         );
         let config = json!({"auths": {a.docker_server.as_str(): entry}});
-        let text = go_json(&config);
-        let mut with_config = sources;
-        with_config.from_literal = vec![format!(".dockerconfigjson={text}")];
-        return secret(
-            name,
-            namespace,
-            "kubernetes.io/dockerconfigjson",
-            &with_config,
-        );
+        sources.from_literal = vec![format!(".dockerconfigjson={}", go_json(&config))];
     }
     secret(name, namespace, "kubernetes.io/dockerconfigjson", &sources)
 }
 
-/// `create secret tls`: the certificate and key files, checked to be a matching pair.
+/// `create secret tls`: the certificate and key files, checked to be a matching pair, as a
+/// secret with the keys `tls.crt` and `tls.key`.
 pub fn tls_secret(
     name: &str,
     namespace: Option<&str>,
@@ -829,20 +825,13 @@ pub fn tls_secret(
             "tls: private key does not match public key",
         ));
     }
-    let mut data = Map::new();
-    data.insert("tls.crt".into(), base64_of(&cert_pem).into());
-    data.insert("tls.key".into(), base64_of(&key_pem).into());
-    let type_ = "kubernetes.io/tls";
-    let name = if a.append_hash {
-        let h = json!({"kind": "Secret", "name": name, "data": data, "type": type_});
-        format!("{name}-{}", content_hash(&h))
-    } else {
-        name.to_string()
+    let sources = DataSources {
+        from_file: vec![format!("tls.crt={cert}"), format!("tls.key={key}")],
+        from_literal: Vec::new(),
+        from_env_file: Vec::new(),
+        append_hash: a.append_hash,
     };
-    let mut o = typed("Secret", "v1", metadata(&name, namespace, None));
-    o.insert("data".into(), Value::Object(data));
-    o.insert("type".into(), type_.into());
-    Ok(Value::Object(o))
+    secret(name, namespace, "kubernetes.io/tls", &sources)
 }
 
 /// Compact JSON with Go's HTML escaping, as `json.Marshal` writes it.
@@ -852,6 +841,8 @@ fn go_json(v: &Value) -> String {
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
 }
 
 fn base64_of(bytes: &[u8]) -> String {
@@ -861,13 +852,7 @@ fn base64_of(bytes: &[u8]) -> String {
 /// `--append-hash`: the SHA-256 of the object's compact JSON (keys sorted, HTML characters
 /// escaped as Go does), ten hex digits with the ones that could spell words swapped out.
 pub fn content_hash(v: &Value) -> String {
-    let text = serde_json::to_string(&printers::sorted(v))
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
+    let text = go_json(&printers::sorted(v));
     let digest = openssl::sha::sha256(text.as_bytes());
     digest
         .iter()

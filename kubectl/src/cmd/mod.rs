@@ -320,48 +320,62 @@ async fn list_pages(
             r.collection_path(namespace),
             list_query(label_selector, field_selector, Some(500), cont.as_deref())
         );
-        if names_only {
-            let bytes = ctx.rest.get(&path).await?;
-            let page: NamesPage = serde_json::from_slice(&bytes)?;
-            for item in page.items {
+        let next = if names_only {
+            let page: NamesPage = serde_json::from_slice(&ctx.rest.get(&path).await?)?;
+            items.extend(page.items.into_iter().map(|item| {
                 let mut meta = serde_json::Map::new();
                 meta.insert("name".into(), item.metadata.name.into());
                 if let Some(ns) = item.metadata.namespace {
                     meta.insert("namespace".into(), ns.into());
                 }
-                items.push(serde_json::json!({
-                    "apiVersion": r.api_version(),
-                    "kind": r.kind,
-                    "metadata": meta,
-                }));
-            }
-            cont = page.metadata.continue_.filter(|c| !c.is_empty());
-            if cont.is_none() {
-                break;
-            }
-            continue;
-        }
-        let mut page = ctx.rest.get_json(&path).await?;
-        if let Some(serde_json::Value::Array(list)) = page.get_mut("items").map(std::mem::take) {
-            for mut item in list {
-                if let Some(m) = item.as_object_mut() {
-                    m.entry("apiVersion")
-                        .or_insert_with(|| r.api_version().into());
-                    m.entry("kind").or_insert_with(|| r.kind.clone().into());
+                serde_json::json!({"apiVersion": r.api_version(), "kind": r.kind, "metadata": meta})
+            }));
+            page.metadata.continue_
+        } else {
+            let mut page = ctx.rest.get_json(&path).await?;
+            if let Some(serde_json::Value::Array(list)) = page.get_mut("items").map(std::mem::take)
+            {
+                for mut item in list {
+                    if let Some(m) = item.as_object_mut() {
+                        m.entry("apiVersion")
+                            .or_insert_with(|| r.api_version().into());
+                        m.entry("kind").or_insert_with(|| r.kind.clone().into());
+                    }
+                    items.push(item);
                 }
-                items.push(item);
             }
-        }
-        cont = page
-            .pointer("/metadata/continue")
-            .and_then(|c| c.as_str())
-            .filter(|c| !c.is_empty())
-            .map(str::to_string);
+            page.pointer("/metadata/continue")
+                .and_then(|c| c.as_str())
+                .map(str::to_string)
+        };
+        cont = next.filter(|c| !c.is_empty());
         if cont.is_none() {
             break;
         }
     }
     Ok(items)
+}
+
+/// The objects a `TYPE [NAME...]` target names: the names given, else (with `--all` or a
+/// selector) every object listed, else upstream's error.
+pub async fn target_names(
+    ctx: &Ctx,
+    t: &Target,
+    ns: Option<&str>,
+    all: bool,
+    selector: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    if !t.names.is_empty() {
+        return Ok(t.names.clone());
+    }
+    if !all && selector.is_none() {
+        bail!("resource(s) were provided, but no name was specified");
+    }
+    Ok(list_names(ctx, &t.resource, ns, selector, None)
+        .await?
+        .iter()
+        .filter_map(|o| o.pointer("/metadata/name")?.as_str().map(str::to_string))
+        .collect())
 }
 
 /// The namespace of a request for `r`: none for cluster-scoped resources.

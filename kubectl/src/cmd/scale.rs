@@ -39,22 +39,8 @@ pub async fn run(ctx: &mut Ctx, a: ScaleArgs) -> anyhow::Result<()> {
     for t in targets {
         let r = &t.resource;
         let ns = super::ns_for(r, &ctx.namespace).map(str::to_string);
-        let names: Vec<String> = if t.names.is_empty() {
-            if !a.all && a.selector.is_none() {
-                bail!("resource(s) were provided, but no name was specified");
-            }
-            super::list_objects(ctx, r, ns.as_deref(), a.selector.as_deref(), None)
-                .await?
-                .iter()
-                .filter_map(|o| {
-                    o.pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-                .collect()
-        } else {
-            t.names.clone()
-        };
+        let names =
+            super::target_names(ctx, &t, ns.as_deref(), a.all, a.selector.as_deref()).await?;
         for name in names {
             let path = r.object_path(ns.as_deref(), &name);
             if a.current_replicas >= 0 || a.resource_version.is_some() {
