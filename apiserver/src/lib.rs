@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod discovery;
 pub mod error;
+pub mod filters;
 pub mod metrics;
 pub mod object;
 pub mod openapi;
@@ -76,6 +77,12 @@ pub struct Options {
     /// Enables anonymous requests to the secure port.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub anonymous_auth: bool,
+    /// The maximum number of non-mutating requests in flight at a given time; 0 means no limit.
+    #[arg(long, default_value_t = 400)]
+    pub max_requests_inflight: usize,
+    /// The maximum number of mutating requests in flight at a given time; 0 means no limit.
+    #[arg(long, default_value_t = 200)]
+    pub max_mutating_requests_inflight: usize,
     /// The address advertised to clients in discovery; defaults to the bind address.
     #[arg(long)]
     pub advertise_address: Option<IpAddr>,
@@ -120,11 +127,9 @@ impl Options {
         if self.tls_cert_file.is_some() != self.tls_private_key_file.is_some() {
             bail!("--tls-cert-file and --tls-private-key-file must be given together");
         }
-        if self.authorization_mode != "AlwaysAllow" {
-            bail!(
-                "--authorization-mode: {:?} is not supported yet; only AlwaysAllow is",
-                self.authorization_mode
-            );
+        if let Err(e) = filters::authorization::Authorization::from_modes(&self.authorization_mode)
+        {
+            bail!("--authorization-mode: {e}");
         }
         for t in &self.kubelet_preferred_address_types {
             if !proxy::NODE_ADDRESS_TYPES.contains(&t.as_str()) {
@@ -181,6 +186,10 @@ pub struct AppState {
     pub storage: Storage,
     pub cache: Arc<Cache>,
     pub metrics: Metrics,
+    /// Authentication, impersonation, max-in-flight and authorization (`filters`).
+    pub chain: filters::Chain,
+    /// The bearer token of the apiserver's own loopback client (`system:apiserver`).
+    pub loopback_token: String,
     pub server_address: String,
     pub min_request_timeout: Duration,
     /// The node address types tried, in order, to reach a kubelet.
@@ -295,10 +304,15 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         .addrs()
         .first()
         .context("the server bound no address")?;
+    let loopback_token = uuid::Uuid::new_v4().simple().to_string();
+    let chain =
+        filters::Chain::new(&options, &metrics, &loopback_token).map_err(anyhow::Error::msg)?;
     let state = web::Data::new(AppState {
         storage: storage.clone(),
         cache: cache.clone(),
         metrics,
+        chain,
+        loopback_token,
         server_address: format!("{}:{}", advertise, addr.port()),
         min_request_timeout: Duration::from_secs(options.min_request_timeout),
         kubelet_preferred_address_types: options.kubelet_preferred_address_types.clone(),
@@ -356,66 +370,63 @@ async fn compact_forever(storage: Storage, interval: Duration) {
     }
 }
 
-/// The verb label upstream's metrics use.
-fn verb_of(method: &str, rr: &ResourceRequest, q: &Query) -> &'static str {
-    match method {
-        "GET" | "HEAD" if rr.name.is_none() => {
-            if rr.legacy_watch || q.flag("watch").unwrap_or(false) {
-                "WATCH"
-            } else {
-                "LIST"
-            }
-        }
-        "GET" | "HEAD" => {
-            if rr.legacy_watch {
-                "WATCH"
-            } else {
-                "GET"
-            }
-        }
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" if rr.name.is_none() => "DELETECOLLECTION",
-        "DELETE" => "DELETE",
-        _ => "OTHER",
-    }
-}
-
+/// Every request: the handler chain (`filters`) in upstream's order, then the handlers, with
+/// the request counted and timed under upstream's metric names.
 async fn handle(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
     let started = Instant::now();
-    let route = request::parse_path(req.path());
     let method = req.method().as_str().to_string();
+    let path = req.path().to_string();
     let query = match Query::parse(req.query_string()) {
         Ok(q) => q,
         Err(e) => return e.to_response(),
     };
-    // The proxied subresources stream their bodies both ways, so they are served before the
-    // body is read.
-    if let Some(pr) = proxy::parse(req.path()) {
-        let resp = proxy::serve(&st, &req, payload, &pr, &query).await;
-        let code = resp.status().as_u16().to_string();
-        let labels = ["", "v1", pr.kind.plural(), pr.kind.subresource()];
-        st.metrics
-            .requests
-            .with_label_values(&["CONNECT", labels[0], labels[1], labels[2], labels[3], &code])
-            .inc();
-        st.metrics
-            .request_duration
-            .with_label_values(&["CONNECT", labels[0], labels[1], labels[2], labels[3]])
-            .observe(started.elapsed().as_secs_f64());
-        tracing::debug!(%method, path = req.path(), code, "proxied request");
-        return resp;
-    }
-    let (verb, labels, sub) = match &route {
-        Route::Resource(rr) => (
-            verb_of(&method, rr, &query),
-            [rr.info.group, rr.info.version, rr.info.plural],
-            rr.subresource.clone().unwrap_or_default(),
-        ),
-        _ => ("GET", ["", "", ""], String::new()),
+    let info = filters::request_info::RequestInfo::new(&method, &path, &query);
+    let resp = filters::panic::recover(&method, &path, async {
+        let admitted = match st.chain.admit(&req, &info) {
+            Ok(a) => a,
+            Err(resp) => return *resp,
+        };
+        let resp = serve(&st, &req, payload, &info, &query, &method).await;
+        drop(admitted);
+        resp
+    })
+    .await;
+    let code = resp.status().as_u16().to_string();
+    let verb = info.metrics_verb();
+    let labels = [
+        info.api_group.as_str(),
+        info.api_version.as_str(),
+        info.resource.as_str(),
+        info.subresource.as_str(),
+    ];
+    st.metrics
+        .requests
+        .with_label_values(&[verb, labels[0], labels[1], labels[2], labels[3], &code])
+        .inc();
+    st.metrics
+        .request_duration
+        .with_label_values(&[verb, labels[0], labels[1], labels[2], labels[3]])
+        .observe(started.elapsed().as_secs_f64());
+    tracing::debug!(%method, %path, code, elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+/// The handlers behind the chain: proxying (served before the body is read, since it
+/// streams both ways), resources, and everything else.
+async fn serve(
+    st: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    info: &filters::request_info::RequestInfo,
+    query: &Query,
+    method: &str,
+) -> HttpResponse {
+    use filters::request_info::Target;
+    let route = match &info.target {
+        Target::Proxy(pr) => return proxy::serve(st, req, payload, pr, query).await,
+        Target::Route(route) => route.clone(),
     };
-    let body = if matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
+    let body = if matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
         match payload.to_bytes_limited(rest::MAX_BODY).await {
             Ok(Ok(b)) => b,
             Ok(Err(e)) => {
@@ -427,26 +438,13 @@ async fn handle(req: HttpRequest, payload: web::Payload, st: web::Data<AppState>
     } else {
         bytes::Bytes::new()
     };
-    let resp = match route {
-        Route::Resource(rr) => match serve_resource(&st, &req, &rr, &query, &method, &body).await {
+    match route {
+        Route::Resource(rr) => match serve_resource(st, req, &rr, query, method, &body).await {
             Ok(r) => r,
             Err(e) => e.to_response(),
         },
-        other => serve_other(&st, &req, other, &method).await,
-    };
-    let code = resp.status().as_u16().to_string();
-    {
-        st.metrics
-            .requests
-            .with_label_values(&[verb, labels[0], labels[1], labels[2], &sub, &code])
-            .inc();
-        st.metrics
-            .request_duration
-            .with_label_values(&[verb, labels[0], labels[1], labels[2], &sub])
-            .observe(started.elapsed().as_secs_f64());
+        other => serve_other(st, req, other, method).await,
     }
-    tracing::debug!(%method, path = req.path(), code, elapsed_ms = started.elapsed().as_millis() as u64, "request");
-    resp
 }
 
 async fn serve_resource(

@@ -14,6 +14,7 @@ pub struct Metrics {
     pub longrunning: IntGaugeVec,
     pub watch_events: IntCounterVec,
     pub storage_objects: IntGaugeVec,
+    pub inflight: IntGaugeVec,
 }
 
 impl Metrics {
@@ -74,6 +75,14 @@ impl Metrics {
             &["resource"],
         )
         .expect("valid metric");
+        let inflight = IntGaugeVec::new(
+            Opts::new(
+                "apiserver_current_inflight_requests",
+                "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.",
+            ),
+            &["request_kind"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_duration.clone()),
@@ -81,6 +90,7 @@ impl Metrics {
             Box::new(longrunning.clone()),
             Box::new(watch_events.clone()),
             Box::new(storage_objects.clone()),
+            Box::new(inflight.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
             registry.register(c).expect("metric names are unique");
@@ -93,6 +103,7 @@ impl Metrics {
             longrunning,
             watch_events,
             storage_objects,
+            inflight,
         }
     }
 
