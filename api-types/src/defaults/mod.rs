@@ -131,6 +131,7 @@ pub fn apply(group: &str, plural: &str, obj: &mut Value) {
 mod tests {
     use super::*;
     use crate::defaults::testing::*;
+    use crate::resources::kind_table_problems;
     use serde_json::json;
 
     #[test]
@@ -209,29 +210,8 @@ mod tests {
 
     #[test]
     fn every_served_resource_has_a_defaulting_entry() {
-        use crate::resources::{storage_of, RESOURCES};
-        let missing: Vec<String> = RESOURCES
-            .iter()
-            .map(storage_of)
-            .filter(|s| !is_known(s.group, s.plural))
-            .map(|s| s.qualified_plural())
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "kinds without a defaulting entry: {missing:?}"
-        );
-        for (i, (g, p, _)) in DEFAULTS.iter().enumerate() {
-            assert!(
-                RESOURCES
-                    .iter()
-                    .any(|r| r.is_storage_version() && r.group == *g && r.plural == *p),
-                "{g}/{p} is not a storage resource"
-            );
-            assert!(
-                !DEFAULTS[..i].iter().any(|(og, op, _)| og == g && op == p),
-                "{g}/{p} has two entries"
-            );
-        }
+        let keys = DEFAULTS.iter().map(|(group, plural, _)| (*group, *plural));
+        assert_eq!(kind_table_problems(keys), Vec::<String>::new());
         assert!(!is_known("example.com", "widgets"));
     }
 }

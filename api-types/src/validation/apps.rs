@@ -257,6 +257,11 @@ pub(super) fn validate_stateful_set_update(old: &Value, new: &Value, errs: &mut 
     }
 }
 
+/// A workload's selector is fixed at creation.
+pub(super) fn validate_workload_update(old: &Value, new: &Value, errs: &mut Errs) {
+    check_selector_immutable(sub(old, "spec"), sub(new, "spec"), errs);
+}
+
 #[cfg(test)]
 mod tests {
     use crate::validation::testing::*;
