@@ -433,6 +433,30 @@ pub fn storage_resources() -> impl Iterator<Item = &'static ResourceInfo> {
     RESOURCES.iter().filter(|r| r.is_storage_version())
 }
 
+/// For the tests of tables keyed by storage resource (validation rules, defaulting): what is
+/// wrong with a table whose keys are `keys`, as `(group, plural)`. Empty when it names every
+/// storage resource exactly once and nothing else.
+#[cfg(test)]
+pub(crate) fn kind_table_problems<'a>(
+    keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    let keys: Vec<(&str, &str)> = keys.into_iter().collect();
+    let mut problems = Vec::new();
+    for s in storage_resources() {
+        match keys.iter().filter(|k| **k == (s.group, s.plural)).count() {
+            0 => problems.push(format!("{} has no entry", s.qualified_plural())),
+            1 => {}
+            n => problems.push(format!("{} has {n} entries", s.qualified_plural())),
+        }
+    }
+    for (group, plural) in &keys {
+        if !storage_resources().any(|s| (s.group, s.plural) == (*group, *plural)) {
+            problems.push(format!("{group}/{plural} is not a storage resource"));
+        }
+    }
+    problems
+}
+
 /// A group with the versions it serves, preferred first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupVersions {
