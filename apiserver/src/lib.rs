@@ -683,6 +683,53 @@ mod tests {
     }
 
     #[test]
+    fn the_kubernetes_service_takes_the_first_address_of_the_service_range() {
+        let ip = |range: &str| {
+            Options::try_parse_from([
+                "kube-apiserver",
+                "--etcd-servers=http://a:1",
+                &format!("--service-cluster-ip-range={range}"),
+            ])
+            .unwrap()
+            .kubernetes_service_ip()
+            .map(|ip| ip.to_string())
+        };
+        assert_eq!(ip("10.0.0.0/24").unwrap(), "10.0.0.1");
+        assert_eq!(ip("10.96.0.0/12").unwrap(), "10.96.0.1");
+        // A host address inside the range names the same range.
+        assert_eq!(ip("10.96.3.7/12").unwrap(), "10.96.0.1");
+        assert_eq!(
+            ip("fd00:10:96::/112,10.96.0.0/12").unwrap(),
+            "fd00:10:96::1"
+        );
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0.0/31",
+            "nope/24",
+            "a/1,b/2,c/3",
+        ] {
+            let e = ip(bad).unwrap_err().to_string();
+            assert!(e.starts_with("--service-cluster-ip-range"), "{bad}: {e}");
+        }
+        let o = Options::try_parse_from(["kube-apiserver", "--etcd-servers=http://a:1"]).unwrap();
+        assert_eq!(o.endpoint_reconciler_type, "lease");
+        assert_eq!(o.endpoint_reconciler_ttl, Duration::from_secs(15));
+        assert_eq!(o.kubernetes_service_ip().unwrap().to_string(), "10.0.0.1");
+        for (flag, words) in [
+            ("--endpoint-reconciler-type=master-count", "not supported"),
+            ("--endpoint-reconciler-type=x", "invalid value"),
+            ("--endpoint-reconciler-ttl=1s", "at least 2s"),
+            ("--advertise-address=0.0.0.0", "unspecified"),
+        ] {
+            let o = Options::try_parse_from(["kube-apiserver", "--etcd-servers=http://a:1", flag])
+                .unwrap();
+            let e = o.validate().unwrap_err().to_string();
+            assert!(e.contains(words), "{flag}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_flags_are_refused_before_anything_starts() {
         let o =
             Options::try_parse_from(["kube-apiserver", "--etcd-servers=127.0.0.1:2379"]).unwrap();
