@@ -1,7 +1,7 @@
 //! What the apiserver keeps in place by itself, checked as a client sees it: the system
-//! namespaces and PriorityClasses, and the `default/kubernetes` Service whose Endpoints and
-//! EndpointSlice name every live apiserver: two apiservers on one etcd both appear, a
-//! crashed one drops out once its lease expires, a stopped one at once.
+//! namespaces and PriorityClasses, its identity Lease, and the `default/kubernetes` Service
+//! whose Endpoints and EndpointSlice name every live apiserver: two apiservers on one etcd
+//! both appear, a crashed one drops out once its lease expires, a stopped one at once.
 
 use std::net::{IpAddr, TcpListener};
 use std::path::Path;
@@ -157,6 +157,8 @@ async fn kubernetes_service_names_every_live_apiserver() -> Result<()> {
         "[+]etcd ok",
         "[+]informer-sync ok",
         "[+]poststarthook/start-system-namespaces-controller ok",
+        "[+]poststarthook/start-kube-apiserver-identity-lease-controller ok",
+        "[+]poststarthook/start-kube-apiserver-identity-lease-garbage-collector ok",
         "[+]poststarthook/scheduling/bootstrap-system-priority-classes ok",
         "[+]poststarthook/bootstrap-controller ok",
     ] {
@@ -165,6 +167,21 @@ async fn kubernetes_service_names_every_live_apiserver() -> Result<()> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         get(&a.client, &format!("/api/v1/namespaces/{ns}")).await?;
     }
+    let leases = get(
+        &a.client,
+        "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases?labelSelector=apiserver.kubernetes.io%2Fidentity%3Dkube-apiserver",
+    )
+    .await?;
+    let items = leases.body["items"].as_array().context("a lease list")?;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let name = items[0]["metadata"]["name"].as_str().unwrap_or_default();
+    assert!(name.starts_with("apiserver-"), "{name}");
+    let holder = items[0]["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(holder.starts_with(&format!("{name}_")), "{holder}");
+    assert_eq!(items[0]["spec"]["leaseDurationSeconds"], 3600);
+    assert!(items[0]["metadata"]["labels"]["kubernetes.io/hostname"].is_string());
     let node_critical = get(
         &a.client,
         "/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical",

@@ -4,6 +4,7 @@
 //! run the post-start hooks that keep the cluster's own objects in place, as upstream's
 //! apiserver does. Readiness comes once every hook has finished its first run.
 
+pub mod identity;
 pub mod kubernetes_service;
 pub mod loopback;
 pub mod system;
@@ -28,14 +29,19 @@ use loopback::Loopback;
 
 /// The system namespaces controller's hook (upstream's name).
 pub const HOOK_SYSTEM_NAMESPACES: &str = "start-system-namespaces-controller";
+/// The apiserver identity lease's hooks (upstream's names).
+pub const HOOK_IDENTITY_LEASE: &str = "start-kube-apiserver-identity-lease-controller";
+pub const HOOK_IDENTITY_LEASE_GC: &str = "start-kube-apiserver-identity-lease-garbage-collector";
 /// The system PriorityClasses' hook (upstream's name).
 pub const HOOK_PRIORITY_CLASSES: &str = "scheduling/bootstrap-system-priority-classes";
 /// The `kubernetes` Service and its endpoints' hook (upstream's name).
 pub const HOOK_BOOTSTRAP_CONTROLLER: &str = "bootstrap-controller";
 
 /// Every post-start hook, in the order upstream's `/readyz?verbose` lists them.
-pub const HOOKS: [&str; 3] = [
+pub const HOOKS: [&str; 5] = [
     HOOK_SYSTEM_NAMESPACES,
+    HOOK_IDENTITY_LEASE,
+    HOOK_IDENTITY_LEASE_GC,
     HOOK_PRIORITY_CLASSES,
     HOOK_BOOTSTRAP_CONTROLLER,
 ];
@@ -265,7 +271,42 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
             health.hook_done(HOOK_PRIORITY_CLASSES);
         }
     };
-    tokio::join!(namespaces, priority_classes);
+    // The identity lease lives in kube-system: it follows the namespaces.
+    let identity = {
+        let (client, health) = (client.clone(), health.clone());
+        let lease = identity::IdentityLease::new(client.clone());
+        async move {
+            namespaces.await;
+            retry(HOOK_IDENTITY_LEASE, || lease.renew()).await;
+            health.hook_done(HOOK_IDENTITY_LEASE);
+            retry(HOOK_IDENTITY_LEASE_GC, || {
+                identity::collect_expired(&client)
+            })
+            .await;
+            health.hook_done(HOOK_IDENTITY_LEASE_GC);
+            lease
+        }
+    };
+    let (lease, ()) = tokio::join!(identity, priority_classes);
+    boot.spawn(async move {
+        loop {
+            tokio::time::sleep(identity::RENEW_INTERVAL).await;
+            if let Err(e) = lease.renew().await {
+                tracing::warn!(error = %e, "failed to renew the apiserver identity lease");
+            }
+        }
+    });
+    boot.spawn({
+        let client = client.clone();
+        async move {
+            loop {
+                tokio::time::sleep(identity::GC_INTERVAL).await;
+                if let Err(e) = identity::collect_expired(&client).await {
+                    tracing::warn!(error = %e, "collecting expired apiserver identity leases failed");
+                }
+            }
+        }
+    });
     boot.spawn({
         let client = client.clone();
         async move {
