@@ -215,6 +215,26 @@ where
     }
 }
 
+/// Runs `pass` every `interval` from now on (after a first run done elsewhere), logging
+/// failures: the hooks' controllers keep their objects in place after start-up.
+fn every<F, Fut>(boot: &Boot, interval: Duration, what: &'static str, mut pass: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    boot.spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            if let Err(e) = pass().await {
+                tracing::warn!(controller = what, error = %e, "sync failed; retrying later");
+            }
+        }
+    });
+}
+
 /// Everything after binding: etcd, the cache, the handlers' state, the background loops
 /// and the post-start hooks, then readiness.
 pub async fn run(boot: Arc<Boot>, cfg: Config) {
@@ -250,75 +270,7 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
     });
 
     let client = Loopback::new(cfg.bound);
-    let health = boot.health.clone();
-    let namespaces = {
-        let (client, health) = (client.clone(), health.clone());
-        async move {
-            retry(HOOK_SYSTEM_NAMESPACES, || {
-                system::ensure_system_namespaces(&client)
-            })
-            .await;
-            health.hook_done(HOOK_SYSTEM_NAMESPACES);
-        }
-    };
-    let priority_classes = {
-        let (client, health) = (client.clone(), health.clone());
-        async move {
-            retry(HOOK_PRIORITY_CLASSES, || {
-                system::ensure_system_priority_classes(&client)
-            })
-            .await;
-            health.hook_done(HOOK_PRIORITY_CLASSES);
-        }
-    };
-    // The identity lease lives in kube-system: it follows the namespaces.
-    let identity = {
-        let (client, health) = (client.clone(), health.clone());
-        let lease = identity::IdentityLease::new(client.clone());
-        async move {
-            namespaces.await;
-            retry(HOOK_IDENTITY_LEASE, || lease.renew()).await;
-            health.hook_done(HOOK_IDENTITY_LEASE);
-            retry(HOOK_IDENTITY_LEASE_GC, || {
-                identity::collect_expired(&client)
-            })
-            .await;
-            health.hook_done(HOOK_IDENTITY_LEASE_GC);
-            lease
-        }
-    };
-    let (lease, ()) = tokio::join!(identity, priority_classes);
-    boot.spawn(async move {
-        loop {
-            tokio::time::sleep(identity::RENEW_INTERVAL).await;
-            if let Err(e) = lease.renew().await {
-                tracing::warn!(error = %e, "failed to renew the apiserver identity lease");
-            }
-        }
-    });
-    boot.spawn({
-        let client = client.clone();
-        async move {
-            loop {
-                tokio::time::sleep(identity::GC_INTERVAL).await;
-                if let Err(e) = identity::collect_expired(&client).await {
-                    tracing::warn!(error = %e, "collecting expired apiserver identity leases failed");
-                }
-            }
-        }
-    });
-    boot.spawn({
-        let client = client.clone();
-        async move {
-            loop {
-                tokio::time::sleep(NAMESPACES_INTERVAL).await;
-                if let Err(e) = system::ensure_system_namespaces(&client).await {
-                    tracing::warn!(error = %e, "unable to create required kubernetes system namespaces");
-                }
-            }
-        }
-    });
-
+    run_system_hooks(&boot, &client).await;
     // Like upstream's, the `kubernetes` Service's endpoints name this apiserver only once
     // everything else about it is ready: after the other hooks.
     let ks = Arc::new(KubernetesService::new(
@@ -334,20 +286,10 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
     ));
     let _ = boot.kubernetes_service.set(ks.clone());
     retry(HOOK_BOOTSTRAP_CONTROLLER, || ks.update_kubernetes_service()).await;
-    health.hook_done(HOOK_BOOTSTRAP_CONTROLLER);
-    boot.spawn({
+    boot.health.hook_done(HOOK_BOOTSTRAP_CONTROLLER);
+    every(&boot, ks.interval(), HOOK_BOOTSTRAP_CONTROLLER, move || {
         let ks = ks.clone();
-        async move {
-            let mut ticker = tokio::time::interval(ks.interval());
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                if let Err(e) = ks.update_kubernetes_service().await {
-                    tracing::warn!(error = %e, "unable to sync kubernetes service");
-                }
-            }
-        }
+        async move { ks.update_kubernetes_service().await }
     });
 
     // What the hooks wrote is in etcd; serve reads only once the cache has it too.
@@ -359,6 +301,66 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
             .map_err(|e| e.to_string())
     })
     .await;
-    health.set_ready();
+    boot.health.set_ready();
     tracing::info!("apiserver is ready");
+}
+
+/// The first runs of the namespaces, identity lease and PriorityClass hooks (each marked
+/// done as it finishes), then their controllers' loops.
+async fn run_system_hooks(boot: &Boot, client: &Loopback) {
+    let health = &boot.health;
+    let namespaces = async {
+        retry(HOOK_SYSTEM_NAMESPACES, || {
+            system::ensure_system_namespaces(client)
+        })
+        .await;
+        health.hook_done(HOOK_SYSTEM_NAMESPACES);
+    };
+    let lease = Arc::new(identity::IdentityLease::new(client.clone()));
+    // The identity lease lives in kube-system: it follows the namespaces.
+    let identity = async {
+        namespaces.await;
+        retry(HOOK_IDENTITY_LEASE, || lease.renew()).await;
+        health.hook_done(HOOK_IDENTITY_LEASE);
+        retry(HOOK_IDENTITY_LEASE_GC, || identity::collect_expired(client)).await;
+        health.hook_done(HOOK_IDENTITY_LEASE_GC);
+    };
+    let priority_classes = async {
+        retry(HOOK_PRIORITY_CLASSES, || {
+            system::ensure_system_priority_classes(client)
+        })
+        .await;
+        health.hook_done(HOOK_PRIORITY_CLASSES);
+    };
+    tokio::join!(identity, priority_classes);
+
+    let c = client.clone();
+    every(
+        boot,
+        NAMESPACES_INTERVAL,
+        HOOK_SYSTEM_NAMESPACES,
+        move || {
+            let c = c.clone();
+            async move { system::ensure_system_namespaces(&c).await }
+        },
+    );
+    every(
+        boot,
+        identity::RENEW_INTERVAL,
+        HOOK_IDENTITY_LEASE,
+        move || {
+            let lease = lease.clone();
+            async move { lease.renew().await }
+        },
+    );
+    let c = client.clone();
+    every(
+        boot,
+        identity::GC_INTERVAL,
+        HOOK_IDENTITY_LEASE_GC,
+        move || {
+            let c = c.clone();
+            async move { identity::collect_expired(&c).await }
+        },
+    );
 }
