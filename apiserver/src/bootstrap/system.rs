@@ -9,7 +9,7 @@ use super::loopback::Loopback;
 
 /// Upstream's system namespaces, in the order its controller creates them.
 pub const SYSTEM_NAMESPACES: [&str; 4] =
-    ["kube-system", "kube-public", "kube-node-lease", "default"];
+    ["kube-system", "kube-public", "default", "kube-node-lease"];
 
 /// Upstream's `system-node-critical` and `system-cluster-critical` classes.
 pub fn system_priority_classes() -> [Value; 2] {
@@ -57,15 +57,17 @@ pub(super) async fn create_if_missing(
 
 /// One pass of the system namespaces controller.
 pub async fn ensure_system_namespaces(client: &Loopback) -> Result<(), String> {
-    let mut errors = Vec::new();
-    for name in SYSTEM_NAMESPACES {
+    // All at once: start-up waits for them.
+    let results = futures::future::join_all(SYSTEM_NAMESPACES.map(|name| async move {
         let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        match create_if_missing(client, "/api/v1/namespaces", &ns).await {
-            Ok(true) => tracing::info!(namespace = name, "created system namespace"),
-            Ok(false) => {}
-            Err(e) => errors.push(e),
+        let created = create_if_missing(client, "/api/v1/namespaces", &ns).await?;
+        if created {
+            tracing::info!(namespace = name, "created system namespace");
         }
-    }
+        Ok::<_, String>(())
+    }))
+    .await;
+    let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if errors.is_empty() {
         Ok(())
     } else {
