@@ -314,13 +314,6 @@ impl RunningServer {
         (&mut self.server).await.unwrap_or(Ok(()))
     }
 
-    /// Waits until the server stops by itself.
-    pub async fn wait(mut self) -> std::io::Result<()> {
-        let r = self.serving().await;
-        self.boot.abort_tasks();
-        r
-    }
-
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.handle.clone()
     }

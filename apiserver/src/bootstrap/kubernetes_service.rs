@@ -186,7 +186,7 @@ impl KubernetesService {
         // something is wrong with the listing, and erasing every endpoint would cut clients off.
         if ips.is_empty() {
             return Err(
-                "no apiserver IPs were listed in storage, refusing to erase all endpoints for the kubernetes service"
+                "no master IPs were listed in storage, refusing to erase all endpoints for the kubernetes service"
                     .to_string(),
             );
         }
