@@ -1,11 +1,15 @@
 //! kube-apiserver: Kubernetes' REST and watch API over HTTPS, keeping objects in etcd.
-//! `start` validates options, connects to etcd, loads the watch cache, binds the port and
-//! returns a handle; `main.rs` only parses flags and waits for a signal.
+//! `start` validates options, binds the port and serves at once; connecting to etcd, loading
+//! the watch cache and the post-start hooks follow in the background (`bootstrap`), and
+//! requests reach the handlers once etcd is connected. `main.rs` only parses flags and waits
+//! for a signal.
 
+pub mod bootstrap;
 pub mod cache;
 pub mod discovery;
 pub mod error;
 pub mod filters;
+pub mod health;
 pub mod metrics;
 pub mod object;
 pub mod openapi;
@@ -96,6 +100,17 @@ pub struct Options {
         default_value = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP"
     )]
     pub kubelet_preferred_address_types: Vec<String>,
+    /// A CIDR notation IP range from which to assign service cluster IPs; its first address
+    /// is the `kubernetes` Service's. Two ranges (dual-stack) are comma separated.
+    #[arg(long, default_value = "10.0.0.0/24")]
+    pub service_cluster_ip_range: String,
+    /// Use an endpoint reconciler (lease, none) for the `kubernetes` Service's endpoints.
+    #[arg(long, default_value = "lease")]
+    pub endpoint_reconciler_type: String,
+    /// How long an apiserver's endpoint lease lives without renewal (upstream's fixed 15s);
+    /// renewed every two thirds of it. For tests.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, hide = true)]
+    pub endpoint_reconciler_ttl: Duration,
     /// Log level verbosity (0-10), as upstream's -v.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
@@ -142,7 +157,80 @@ impl Options {
         if self.default_watch_cache_size == 0 {
             bail!("--default-watch-cache-size must be positive");
         }
+        self.kubernetes_service_ip()?;
+        match self.endpoint_reconciler_type.as_str() {
+            "lease" | "none" => {}
+            "master-count" => bail!(
+                "--endpoint-reconciler-type: \"master-count\" is not supported; use lease or none"
+            ),
+            other => {
+                bail!("--endpoint-reconciler-type: invalid value {other:?}; one of lease, none")
+            }
+        }
+        if self.endpoint_reconciler_ttl < Duration::from_secs(2) {
+            bail!("--endpoint-reconciler-ttl must be at least 2s (etcd's shortest lease)");
+        }
+        if self.advertise_address.is_some_and(|a| a.is_unspecified()) {
+            bail!("--advertise-address: must not be an unspecified address (0.0.0.0 or ::)");
+        }
         Ok(())
+    }
+
+    /// The `kubernetes` Service's cluster IP: the first address of the primary
+    /// `--service-cluster-ip-range`, as upstream picks it.
+    pub fn kubernetes_service_ip(&self) -> anyhow::Result<IpAddr> {
+        let ranges: Vec<&str> = self.service_cluster_ip_range.split(',').collect();
+        if ranges.len() > 2 {
+            bail!("--service-cluster-ip-range: at most two (one per IP family) may be given");
+        }
+        let mut first = None;
+        for r in &ranges {
+            let ip = first_address(r.trim())
+                .map_err(|e| anyhow::anyhow!("--service-cluster-ip-range: {r:?}: {e}"))?;
+            first.get_or_insert(ip);
+        }
+        first.context("--service-cluster-ip-range must not be empty")
+    }
+}
+
+/// The first usable address of a CIDR (`10.0.0.0/24` gives `10.0.0.1`).
+fn first_address(cidr: &str) -> Result<IpAddr, String> {
+    let (ip, bits) = cidr
+        .split_once('/')
+        .ok_or_else(|| "must be a CIDR such as 10.0.0.0/24".to_string())?;
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| format!("invalid IP address {ip:?}"))?;
+    let bits: u32 = bits
+        .parse()
+        .map_err(|_| format!("invalid prefix length {bits:?}"))?;
+    match ip {
+        IpAddr::V4(v4) => {
+            if bits > 30 {
+                return Err("the range is too small for any service address".into());
+            }
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            Ok(IpAddr::V4(std::net::Ipv4Addr::from(
+                (u32::from(v4) & mask) + 1,
+            )))
+        }
+        IpAddr::V6(v6) => {
+            if bits > 126 {
+                return Err("the range is too small for any service address".into());
+            }
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            Ok(IpAddr::V6(std::net::Ipv6Addr::from(
+                (u128::from(v6) & mask) + 1,
+            )))
+        }
     }
 }
 
@@ -194,6 +282,8 @@ pub struct AppState {
     pub min_request_timeout: Duration,
     /// The node address types tried, in order, to reach a kubelet.
     pub kubelet_preferred_address_types: Vec<String>,
+    /// What `/healthz`, `/livez` and `/readyz` report (also before this state exists).
+    pub health: Arc<health::Health>,
 }
 
 /// A started apiserver.
@@ -201,7 +291,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     handle: actix_web::dev::ServerHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    boot: Arc<bootstrap::Boot>,
 }
 
 impl RunningServer {
@@ -209,22 +299,28 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops accepting, lets in-flight requests finish (watches are cut), then stops tasks.
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
-        let _ = self.server.await;
-        for t in self.tasks {
-            t.abort();
-        }
+    /// Waits until the server is ready (etcd connected, cache loaded, every post-start hook
+    /// run once): what `/readyz` reports. An error names what is missing after `timeout`.
+    pub async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.boot
+            .health
+            .wait_ready(timeout)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))
     }
 
-    /// Waits until the server stops by itself.
-    pub async fn wait(self) -> std::io::Result<()> {
-        let r = self.server.await.unwrap_or(Ok(()));
-        for t in self.tasks {
-            t.abort();
-        }
-        r
+    /// Fails readiness, takes this apiserver out of the `kubernetes` endpoints, stops
+    /// accepting, lets in-flight requests finish (watches are cut), then stops tasks.
+    pub async fn stop(self) {
+        self.boot.pre_shutdown().await;
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+        self.boot.abort_tasks();
+    }
+
+    /// Waits until the HTTP server ends by itself (it does not, short of an error).
+    pub async fn serving(&mut self) -> std::io::Result<()> {
+        (&mut self.server).await.unwrap_or(Ok(()))
     }
 
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
@@ -232,31 +328,13 @@ impl RunningServer {
     }
 }
 
-/// Starts the apiserver: connects to etcd, loads the cache, binds and serves.
+/// Starts the apiserver: binds the port and serves at once; etcd, the watch cache and the
+/// post-start hooks follow in the background (`RunningServer::wait_ready`). Fails only on
+/// what no retry can fix: a bad flag, the certificate, the port.
 pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
     options.validate()?;
+    let service_ip = options.kubernetes_service_ip()?;
     let metrics = Metrics::new();
-    let storage = Storage::connect(&options.etcd_servers, &options.etcd_prefix, metrics.clone())
-        .await
-        .with_context(|| format!("connecting to etcd at {}", options.etcd_servers.join(",")))?;
-    storage
-        .healthy(Duration::from_secs(10))
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "etcd at {} is not reachable: {e}",
-                options.etcd_servers.join(",")
-            )
-        })?;
-    let cache = Cache::load(
-        storage.clone(),
-        options.default_watch_cache_size,
-        metrics.clone(),
-    )
-    .await
-    .context("loading objects from etcd")?;
-    let mut tasks = vec![tokio::spawn(cache.clone().run())];
-
     let (cert, key) = tls::ensure_serving_cert(
         options.tls_cert_file.as_deref(),
         options.tls_private_key_file.as_deref(),
@@ -279,17 +357,17 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         } else {
             options.bind_address
         });
-    let state_cell: Arc<std::sync::OnceLock<web::Data<AppState>>> =
-        Arc::new(std::sync::OnceLock::new());
-    let cell = state_cell.clone();
+    let boot = Arc::new(bootstrap::Boot::new(metrics));
+    let data = web::Data::from(boot.clone());
     let workers = options.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
     let server = HttpServer::new(move || {
-        let state = cell.get().expect("state is set before serving").clone();
-        App::new().app_data(state).default_service(web::to(handle))
+        App::new()
+            .app_data(data.clone())
+            .default_service(web::to(entry))
     })
     .workers(workers)
     // A client that closes its side has gone: end its response (a watch) rather than keep
@@ -304,56 +382,41 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         .addrs()
         .first()
         .context("the server bound no address")?;
-    let loopback_token = uuid::Uuid::new_v4().simple().to_string();
-    let chain =
-        filters::Chain::new(&options, &metrics, &loopback_token).map_err(anyhow::Error::msg)?;
-    let state = web::Data::new(AppState {
-        storage: storage.clone(),
-        cache: cache.clone(),
-        metrics,
-        chain,
-        loopback_token,
-        server_address: format!("{}:{}", advertise, addr.port()),
-        min_request_timeout: Duration::from_secs(options.min_request_timeout),
-        kubelet_preferred_address_types: options.kubelet_preferred_address_types.clone(),
-    });
-    state_cell
-        .set(state.clone())
-        .map_err(|_| anyhow::anyhow!("state set twice"))?;
-    rest::ensure_default_namespaces(&state)
-        .await
-        .context("creating the default namespaces")?;
-    // Serve only once the cache reflects etcd, so the first reads see the default namespaces.
-    cache
-        .wait_fresh(Duration::from_secs(10))
-        .await
-        .context("waiting for the watch cache to catch up with etcd")?;
-    if !options.etcd_compaction_interval.is_zero() {
-        tasks.push(tokio::spawn(compact_forever(
-            storage,
-            options.etcd_compaction_interval,
-        )));
-    }
-    // Build the OpenAPI documents off the request path, so kubectl's first call is fast.
-    tasks.push(tokio::task::spawn_blocking(|| {
-        openapi::v3_root();
-        openapi::v2_protobuf();
-    }));
     let server = server.run();
     let handle = server.handle();
     let server = tokio::spawn(server);
-    tracing::info!(%addr, "serving securely");
+    tracing::info!(%addr, "serving securely; connecting to etcd");
+    let config = bootstrap::Config {
+        options,
+        bound: addr,
+        advertise,
+        service_ip,
+        loopback_token: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    boot.spawn(bootstrap::run(boot.clone(), config));
     Ok(RunningServer {
         addr,
         handle,
         server,
-        tasks,
+        boot,
     })
+}
+
+/// Every request: to the handlers once etcd is connected, else to what answers without it.
+async fn entry(
+    req: HttpRequest,
+    payload: web::Payload,
+    boot: web::Data<bootstrap::Boot>,
+) -> HttpResponse {
+    match boot.state() {
+        Some(st) => handle(req, payload, st.clone()).await,
+        None => bootstrap::not_ready(&boot, &req).await,
+    }
 }
 
 /// Compacts etcd every `interval` to the revision seen one interval earlier, as upstream does,
 /// so clients always have at least one interval of history to resume from.
-async fn compact_forever(storage: Storage, interval: Duration) {
+pub(crate) async fn compact_forever(storage: Storage, interval: Duration) {
     let mut previous: Option<i64> = None;
     let mut ticker = tokio::time::interval(interval);
     ticker.tick().await;
@@ -543,7 +606,7 @@ async fn serve_other(st: &AppState, req: &HttpRequest, route: Route, method: &st
         }
     }
     match route {
-        Route::Health(kind) => health(st, req, kind).await,
+        Route::Health(kind) => health::serve(&st.health, Some(st), req, kind).await,
         Route::OpenApiV2 => {
             let doc = if openapi::wants_v2_protobuf(accept) {
                 openapi::v2_protobuf()
@@ -592,73 +655,6 @@ fn openapi_response(req: &HttpRequest, doc: &openapi::Doc) -> HttpResponse {
         .body(doc.body.clone())
 }
 
-/// `/healthz`, `/livez`, `/readyz` (and `/<kind>/<check>`), with `?verbose`.
-async fn health(st: &AppState, req: &HttpRequest, kind: &str) -> HttpResponse {
-    let mut checks: Vec<(&str, Result<(), String>)> = vec![("ping", Ok(()))];
-    // Liveness does not depend on etcd (a restart would not fix etcd); readiness does.
-    if kind != "livez" {
-        checks.push(("etcd", st.storage.healthy(Duration::from_secs(2)).await));
-    }
-    if kind == "readyz" {
-        checks.push(("informer-sync", Ok(())));
-    }
-    let only = req
-        .path()
-        .trim_matches('/')
-        .split_once('/')
-        .map(|(_, c)| c.to_string());
-    if let Some(name) = &only {
-        return match checks.iter().find(|(n, _)| n == name) {
-            Some((_, Ok(()))) => HttpResponse::Ok()
-                .content_type("text/plain; charset=utf-8")
-                .body("ok"),
-            Some((_, Err(e))) => HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body(format!("internal server error: {e}")),
-            None => HttpResponse::NotFound()
-                .content_type("text/plain; charset=utf-8")
-                .body("404 page not found"),
-        };
-    }
-    let failed = checks.iter().any(|(_, r)| r.is_err());
-    let verbose = req
-        .query_string()
-        .split('&')
-        .any(|p| p == "verbose" || p.starts_with("verbose="));
-    let mut body = String::new();
-    if verbose || failed {
-        for (n, r) in &checks {
-            match r {
-                Ok(()) => body.push_str(&format!("[+]{n} ok\n")),
-                Err(_) => body.push_str(&format!("[-]{n} failed: reason withheld\n")),
-            }
-        }
-        body.push_str(&format!(
-            "{kind} check {}",
-            if failed { "failed" } else { "passed" }
-        ));
-        if !failed {
-            body.push('\n');
-        }
-    } else {
-        body.push_str("ok");
-    }
-    if failed {
-        for (n, r) in &checks {
-            if let Err(e) = r {
-                tracing::warn!(check = n, error = %e, "{kind} check failed");
-            }
-        }
-        HttpResponse::InternalServerError()
-            .content_type("text/plain; charset=utf-8")
-            .body(body)
-    } else {
-        HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body(body)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -671,6 +667,53 @@ mod tests {
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
         assert!(parse_duration("5").is_err());
         assert!(parse_duration("5x").is_err());
+    }
+
+    #[test]
+    fn the_kubernetes_service_takes_the_first_address_of_the_service_range() {
+        let ip = |range: &str| {
+            Options::try_parse_from([
+                "kube-apiserver",
+                "--etcd-servers=http://a:1",
+                &format!("--service-cluster-ip-range={range}"),
+            ])
+            .unwrap()
+            .kubernetes_service_ip()
+            .map(|ip| ip.to_string())
+        };
+        assert_eq!(ip("10.0.0.0/24").unwrap(), "10.0.0.1");
+        assert_eq!(ip("10.96.0.0/12").unwrap(), "10.96.0.1");
+        // A host address inside the range names the same range.
+        assert_eq!(ip("10.96.3.7/12").unwrap(), "10.96.0.1");
+        assert_eq!(
+            ip("fd00:10:96::/112,10.96.0.0/12").unwrap(),
+            "fd00:10:96::1"
+        );
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0.0/31",
+            "nope/24",
+            "a/1,b/2,c/3",
+        ] {
+            let e = ip(bad).unwrap_err().to_string();
+            assert!(e.starts_with("--service-cluster-ip-range"), "{bad}: {e}");
+        }
+        let o = Options::try_parse_from(["kube-apiserver", "--etcd-servers=http://a:1"]).unwrap();
+        assert_eq!(o.endpoint_reconciler_type, "lease");
+        assert_eq!(o.endpoint_reconciler_ttl, Duration::from_secs(15));
+        assert_eq!(o.kubernetes_service_ip().unwrap().to_string(), "10.0.0.1");
+        for (flag, words) in [
+            ("--endpoint-reconciler-type=master-count", "not supported"),
+            ("--endpoint-reconciler-type=x", "invalid value"),
+            ("--endpoint-reconciler-ttl=1s", "at least 2s"),
+            ("--advertise-address=0.0.0.0", "unspecified"),
+        ] {
+            let o = Options::try_parse_from(["kube-apiserver", "--etcd-servers=http://a:1", flag])
+                .unwrap();
+            let e = o.validate().unwrap_err().to_string();
+            assert!(e.contains(words), "{flag}: {e}");
+        }
     }
 
     #[test]

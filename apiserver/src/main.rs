@@ -44,7 +44,7 @@ fn main() {
         .build()
         .expect("building the tokio runtime");
     let code = runtime.block_on(async move {
-        let server = match apiserver::start(options).await {
+        let mut server = match apiserver::start(options).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("kube-apiserver: {e:#}");
@@ -53,17 +53,14 @@ fn main() {
         };
         let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
         let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
-        let handle = server.handle();
-        let mut wait = Box::pin(server.wait());
         tokio::select! {
-            r = &mut wait => return if r.is_ok() { 0 } else { 1 },
+            r = server.serving() => return if r.is_ok() { 0 } else { 1 },
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
-        tracing::info!("shutting down: draining requests");
-        let stop = handle.stop(true);
+        tracing::info!("shutting down: leaving the kubernetes endpoints, draining requests");
         tokio::select! {
-            _ = stop => 0,
+            _ = server.stop() => 0,
             _ = term.recv() => 1,
             _ = int.recv() => 1,
         }

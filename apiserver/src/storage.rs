@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, GetOptions, KvClient, Txn, TxnOp, TxnOpResponse,
+    Client, Compare, CompareOp, ConnectOptions, GetOptions, KvClient, PutOptions, Txn, TxnOp,
+    TxnOpResponse,
 };
 
 use crate::metrics::Metrics;
@@ -252,6 +253,38 @@ impl Storage {
             Err(e) if e.to_string().contains("compacted") => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Writes `key` attached to a new etcd lease of `ttl_secs`, so the key disappears by
+    /// itself unless written again within that time (the apiservers' endpoint leases).
+    pub async fn put_with_ttl(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl_secs: i64,
+        ty: &str,
+    ) -> Result<i64, StorageError> {
+        let started = Instant::now();
+        let lease = self.client.clone().lease_grant(ttl_secs, None).await;
+        self.observe("grant", ty, started);
+        let lease = lease?.id();
+        let started = Instant::now();
+        let resp = self
+            .kv
+            .clone()
+            .put(key, value, Some(PutOptions::new().with_lease(lease)))
+            .await;
+        self.observe("update", ty, started);
+        revision_of(resp?.header())
+    }
+
+    /// Deletes `key` whatever its revision (absent is fine).
+    pub async fn remove(&self, key: &str, ty: &str) -> Result<(), StorageError> {
+        let started = Instant::now();
+        let resp = self.kv.clone().delete(key, None).await;
+        self.observe("delete", ty, started);
+        resp?;
+        Ok(())
     }
 
     /// Whether etcd answers within `timeout` (for `/readyz`).

@@ -153,7 +153,13 @@ impl TestCluster {
                 .enable_all()
                 .build()
                 .expect("building the apiserver's runtime");
-            let started = runtime.block_on(apiserver::start(options));
+            // The apiserver serves before it is ready; tests start once it is, as upstream's
+            // test server waits for /healthz.
+            let started = runtime.block_on(async {
+                let server = apiserver::start(options).await?;
+                server.wait_ready(Duration::from_secs(60)).await?;
+                Ok::<_, anyhow::Error>(server)
+            });
             (runtime, started)
         })
         .await?;
