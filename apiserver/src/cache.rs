@@ -2,18 +2,22 @@
 //! resource plus a window of recent events, so watches and cached lists cost no etcd work
 //! however many clients there are. Consistent reads wait until the cache has caught up with
 //! etcd's current revision (asking etcd for a progress notification when nothing is moving).
+//!
+//! When the etcd watch ends, the cache resumes it from the last revision it has seen, which
+//! loses nothing. Only when etcd no longer has that revision (compacted) does it relist; a
+//! relist closes every live subscription, since its watchers may have missed events, and
+//! their clients resume from their last resourceVersion (or get `410 Expired` and relist).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use api_types::resources::{storage_resources, ResourceInfo};
-use etcd_client::{EventType, WatchOptions};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::metrics::Metrics;
 use crate::object::CachedObject;
-use crate::storage::{prefix_end, Storage, StorageError};
+use crate::storage::{prefix_end, Storage, StorageError, StorageEventKind, WatchBatch, WatchFlags};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -68,29 +72,39 @@ struct State {
     events: VecDeque<Arc<Event>>,
     /// Every event after this revision is in `events`.
     oldest: i64,
+    /// The live subscriptions of the current epoch. A relist replaces it: dropping the old
+    /// sender ends every subscriber's stream once it has drained what it was sent.
+    tx: broadcast::Sender<Arc<Event>>,
 }
 
 /// The cache of one storage resource.
 pub struct ResourceCache {
     pub info: &'static ResourceInfo,
     state: RwLock<State>,
-    tx: broadcast::Sender<Arc<Event>>,
     capacity: usize,
 }
 
 impl ResourceCache {
     fn new(info: &'static ResourceInfo, capacity: usize) -> Self {
-        let (tx, _) = broadcast::channel(capacity.clamp(1024, 1 << 16));
         ResourceCache {
             info,
             state: RwLock::new(State {
                 objects: BTreeMap::new(),
                 events: VecDeque::new(),
                 oldest: 0,
+                tx: Self::channel(capacity),
             }),
-            tx,
             capacity,
         }
+    }
+
+    fn channel(capacity: usize) -> broadcast::Sender<Arc<Event>> {
+        broadcast::channel(capacity.clamp(1024, 1 << 16)).0
+    }
+
+    /// The oldest revision a watch may resume from: every event after it is in the window.
+    pub fn oldest(&self) -> i64 {
+        self.state.read().expect("cache lock poisoned").oldest
     }
 
     /// Current objects, optionally in one namespace, in key order.
@@ -125,7 +139,7 @@ impl ResourceCache {
         current_revision: i64,
     ) -> Result<Subscription, SubscribeError> {
         let state = self.state.read().expect("cache lock poisoned");
-        let live = self.tx.subscribe();
+        let live = state.tx.subscribe();
         match after {
             None => Ok(Subscription {
                 initial: collect(&state.objects, namespace),
@@ -149,11 +163,11 @@ impl ResourceCache {
         }
     }
 
-    fn apply(&self, rel_key: String, kind: EventType, obj: Option<CachedObject>, rv: i64) {
+    fn apply(&self, rel_key: String, kind: StorageEventKind, obj: Option<CachedObject>, rv: i64) {
         let mut state = self.state.write().expect("cache lock poisoned");
         let prev = state.objects.get(&rel_key).cloned();
         let event = match (kind, obj) {
-            (EventType::Put, Some(obj)) => {
+            (StorageEventKind::Put, Some(obj)) => {
                 let obj = Arc::new(obj);
                 state.objects.insert(rel_key, obj.clone());
                 Event {
@@ -166,7 +180,7 @@ impl ResourceCache {
                     prev,
                 }
             }
-            (EventType::Delete, _) => {
+            (StorageEventKind::Delete, _) => {
                 state.objects.remove(&rel_key);
                 let Some(prev) = prev else { return };
                 Event {
@@ -175,7 +189,7 @@ impl ResourceCache {
                     prev: Some(prev),
                 }
             }
-            (EventType::Put, None) => return,
+            (StorageEventKind::Put, None) => return,
         };
         let event = Arc::new(event);
         state.events.push_back(event.clone());
@@ -186,14 +200,19 @@ impl ResourceCache {
         }
         // Sent under the lock so a subscriber sees each event exactly once: either in its
         // backlog or on its receiver.
-        let _ = self.tx.send(event);
+        let _ = state.tx.send(event);
     }
 
+    /// Replaces the contents with a relist at `revision` and starts a new epoch: every live
+    /// subscription ends, because what changed between its last event and `revision` is
+    /// not in the window (a resuming client is served that from etcd's history, or told
+    /// `410 Expired`).
     fn reset(&self, objects: BTreeMap<String, Arc<CachedObject>>, revision: i64) {
         let mut state = self.state.write().expect("cache lock poisoned");
         state.objects = objects;
         state.events.clear();
         state.oldest = revision;
+        state.tx = Self::channel(self.capacity);
     }
 }
 
@@ -211,37 +230,86 @@ fn collect(
     }
 }
 
+/// Where the cache stands, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The initial list has not been loaded yet.
+    Loading,
+    /// Current (or resuming its etcd watch, which loses nothing).
+    Synced,
+    /// Relisting after its place in etcd's history was compacted away.
+    Relisting,
+}
+
 /// Every resource's cache plus the revision they are all current to.
 pub struct Cache {
     resources: HashMap<&'static str, Arc<ResourceCache>>,
+    /// Never moves backwards: a consistent read waits on it.
     revision: watch::Sender<i64>,
+    phase: Mutex<Phase>,
     progress: mpsc::Sender<()>,
-    progress_rx: std::sync::Mutex<Option<mpsc::Receiver<()>>>,
+    progress_rx: Mutex<Option<mpsc::Receiver<()>>>,
     storage: Storage,
     metrics: Metrics,
 }
 
+/// How long the cache waits before retrying etcd, doubling up to `MAX_BACKOFF`.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
 impl Cache {
+    /// An empty cache, not yet synced; `run` loads it and then keeps it current.
+    pub fn new(storage: Storage, capacity: usize, metrics: Metrics) -> Arc<Self> {
+        let resources = storage_resources()
+            .map(|info| (info.plural, Arc::new(ResourceCache::new(info, capacity))))
+            .collect();
+        let (progress, progress_rx) = mpsc::channel(1);
+        Arc::new(Cache {
+            resources,
+            revision: watch::channel(0).0,
+            phase: Mutex::new(Phase::Loading),
+            progress,
+            progress_rx: Mutex::new(Some(progress_rx)),
+            storage,
+            metrics,
+        })
+    }
+
     /// Loads every object from etcd; `run` then keeps the cache current.
     pub async fn load(
         storage: Storage,
         capacity: usize,
         metrics: Metrics,
     ) -> Result<Arc<Self>, StorageError> {
-        let resources = storage_resources()
-            .map(|info| (info.plural, Arc::new(ResourceCache::new(info, capacity))))
-            .collect();
-        let (progress, progress_rx) = mpsc::channel(1);
-        let cache = Arc::new(Cache {
-            resources,
-            revision: watch::channel(0).0,
-            progress,
-            progress_rx: std::sync::Mutex::new(Some(progress_rx)),
-            storage,
-            metrics,
-        });
+        let cache = Self::new(storage, capacity, metrics);
         cache.reload().await?;
         Ok(cache)
+    }
+
+    /// Whether every resource cache holds a complete list that it keeps current (the
+    /// `informer-sync` readiness check): not before the initial list, nor during a relist.
+    pub fn synced(&self) -> Result<(), String> {
+        match *self.phase.lock().expect("phase lock poisoned") {
+            Phase::Synced => Ok(()),
+            Phase::Loading => Err("the watch cache has not loaded its initial list".into()),
+            Phase::Relisting => Err("the watch cache is relisting from etcd".into()),
+        }
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        *self.phase.lock().expect("phase lock poisoned") = phase;
+    }
+
+    /// Waits up to `timeout` for `synced`.
+    pub async fn wait_synced(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.synced() {
+                Ok(()) => return Ok(()),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
     }
 
     pub fn resource(&self, storage_plural: &str) -> Option<&Arc<ResourceCache>> {
@@ -253,7 +321,8 @@ impl Cache {
         *self.revision.borrow()
     }
 
-    /// Reads everything at one revision and replaces the cache's contents.
+    /// Reads everything at one revision and replaces the cache's contents, closing every
+    /// live subscription.
     async fn reload(&self) -> Result<i64, StorageError> {
         let root = self.storage.root();
         let end = prefix_end(&root);
@@ -298,8 +367,22 @@ impl Cache {
                 .set(objects.len() as i64);
             rc.reset(objects, revision);
         }
-        self.revision.send_replace(revision);
+        self.advance(revision);
+        self.set_phase(Phase::Synced);
         Ok(revision)
+    }
+
+    /// Moves the cache's revision forward (never back: a relist of a restarted etcd may
+    /// answer with a revision no newer than the last progress notification).
+    fn advance(&self, revision: i64) {
+        self.revision.send_if_modified(|current| {
+            if revision > *current {
+                *current = revision;
+                true
+            } else {
+                false
+            }
+        });
     }
 
     /// Splits `<prefix>/<resource>/<rest>` into the resource's cache and `<rest>`.
@@ -309,7 +392,8 @@ impl Cache {
         Some((self.resources.get(plural)?, rel))
     }
 
-    /// Follows etcd forever, reloading after a broken or compacted watch.
+    /// Follows etcd forever: loads the initial list if `load` did not, resumes a broken
+    /// watch from the last revision seen, and relists only when that revision is compacted.
     pub async fn run(self: Arc<Self>) {
         let mut progress_rx = self
             .progress_rx
@@ -317,69 +401,78 @@ impl Cache {
             .expect("progress lock poisoned")
             .take()
             .expect("the cache runs once");
+        let mut backoff = MIN_BACKOFF;
         loop {
-            if let Err(e) = self.follow(&mut progress_rx).await {
-                tracing::warn!(error = %e, "etcd watch ended; reloading the cache");
+            if self.synced().is_err() {
+                if let Err(e) = self.reload().await {
+                    tracing::warn!(error = %e, "listing the watch cache from etcd failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            if let Err(e) = self.reload().await {
-                tracing::warn!(error = %e, "reloading the cache from etcd failed");
+            let resumed_at = self.revision();
+            match self.follow(&mut progress_rx).await {
+                Err(StorageError::Compacted(rev)) => {
+                    tracing::warn!(
+                        revision = rev,
+                        "the watch cache's place in etcd's history was compacted; relisting"
+                    );
+                    self.set_phase(Phase::Relisting);
+                    backoff = MIN_BACKOFF;
+                    continue;
+                }
+                Err(e) => tracing::warn!(error = %e, "etcd watch ended; resuming it"),
+                Ok(()) => {}
             }
+            // A watch that delivered something was healthy: retry it at once next time.
+            if self.revision() > resumed_at {
+                backoff = MIN_BACKOFF;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
+    /// Applies etcd's changes after the cache's revision until the watch ends.
     async fn follow(&self, progress_rx: &mut mpsc::Receiver<()>) -> Result<(), StorageError> {
         let root = self.storage.root();
         let start = self.revision() + 1;
-        let options = WatchOptions::new()
-            .with_range(prefix_end(&root))
-            .with_start_revision(start)
-            .with_progress_notify();
-        let stream = self.storage.client().watch(root, Some(options)).await?;
-        let (mut requests, mut responses) = stream.split();
+        let flags = WatchFlags {
+            prev_kv: false,
+            progress_notify: true,
+        };
+        let mut stream = self.storage.watch(&root, start, flags).await?;
         loop {
             tokio::select! {
-                Some(()) = progress_rx.recv() => {
-                    requests.request_progress().await?;
-                }
-                msg = responses.message() => {
-                    let Some(resp) = msg? else {
-                        return Err(StorageError::Unexpected("etcd closed the watch"));
-                    };
-                    if resp.canceled() || resp.compact_revision() > 0 {
-                        return Err(StorageError::Unexpected("etcd canceled the watch"));
-                    }
-                    let mut newest = None;
-                    for ev in resp.events() {
-                        let Some(kv) = ev.kv() else { continue };
-                        newest = Some(kv.mod_revision());
-                        let key = String::from_utf8_lossy(kv.key());
-                        let Some((rc, rel)) = self.split_key(&key) else { continue };
-                        let obj = match ev.event_type() {
-                            EventType::Put => match CachedObject::decode(rc.info, kv.value(), kv.mod_revision()) {
-                                Ok(o) => Some(o),
-                                Err(e) => {
-                                    tracing::warn!(%key, error = %e, "skipping undecodable object");
-                                    continue;
+                Some(()) = progress_rx.recv() => stream.request_progress().await?,
+                batch = stream.next() => match batch? {
+                    WatchBatch::Progress(rev) => self.advance(rev),
+                    WatchBatch::Events(events) => {
+                        let mut newest = 0;
+                        for ev in events {
+                            newest = newest.max(ev.mod_revision);
+                            let key = String::from_utf8_lossy(&ev.key);
+                            let Some((rc, rel)) = self.split_key(&key) else { continue };
+                            let obj = match ev.kind {
+                                StorageEventKind::Put => {
+                                    match CachedObject::decode(rc.info, &ev.value, ev.mod_revision) {
+                                        Ok(o) => Some(o),
+                                        Err(e) => {
+                                            tracing::warn!(%key, error = %e, "skipping undecodable object");
+                                            continue;
+                                        }
+                                    }
                                 }
-                            },
-                            EventType::Delete => None,
-                        };
-                        rc.apply(rel.to_string(), ev.event_type(), obj, kv.mod_revision());
-                        self.metrics
-                            .storage_objects
-                            .with_label_values(&[rc.info.plural])
-                            .set(rc.len() as i64);
-                    }
-                    let rev = match newest {
-                        Some(r) => r,
-                        // A progress notification: everything up to the header's revision
-                        // has been delivered.
-                        None if !resp.created() => resp.header().map(|h| h.revision()).unwrap_or(0),
-                        None => 0,
-                    };
-                    if rev > self.revision() {
-                        self.revision.send_replace(rev);
+                                StorageEventKind::Delete => None,
+                            };
+                            rc.apply(rel.to_string(), ev.kind, obj, ev.mod_revision);
+                            self.metrics
+                                .storage_objects
+                                .with_label_values(&[rc.info.plural])
+                                .set(rc.len() as i64);
+                        }
+                        self.advance(newest);
                     }
                 }
             }

@@ -600,7 +600,7 @@ async fn health(st: &AppState, req: &HttpRequest, kind: &str) -> HttpResponse {
         checks.push(("etcd", st.storage.healthy(Duration::from_secs(2)).await));
     }
     if kind == "readyz" {
-        checks.push(("informer-sync", Ok(())));
+        checks.push(("informer-sync", st.cache.synced()));
     }
     let only = req
         .path()

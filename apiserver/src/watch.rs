@@ -1,6 +1,10 @@
 //! Watch: a chunked stream of `{"type", "object"}` lines served from the watch cache (or, for
 //! a resourceVersion older than the cache's window, from etcd's history), with selectors,
 //! bookmarks, `sendInitialEvents` and timeouts as upstream serves them.
+//!
+//! A watch never skips an event silently: when the cache relists (its place in etcd's
+//! history was compacted), the cache closes its subscription and the response ends, so the
+//! client resumes from the last resourceVersion it saw.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +12,6 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse};
 use api_types::resources::ResourceInfo;
 use bytes::Bytes;
-use etcd_client::{EventType, WatchOptions};
 use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
@@ -18,7 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::object::CachedObject;
 use crate::request::{Query, ResourceRequest};
 use crate::rest::{encode_cached, Filter};
-use crate::storage::prefix_end;
+use crate::storage::{StorageError, StorageEventKind, WatchBatch, WatchFlags};
 use crate::table::{self, Rendering};
 use crate::AppState;
 
@@ -97,6 +100,15 @@ pub async fn watch(
             }
         }
     };
+    // A cache that is (re)listing cannot tell what a watcher has missed: wait for it, then
+    // answer as upstream does while its watch cache initializes.
+    if st.cache.wait_synced(Duration::from_secs(3)).await.is_err() {
+        return Err(ApiError::new(
+            429,
+            "TooManyRequests",
+            "storage is (re)initializing",
+        ));
+    }
     // Consistent starting points wait for the cache to catch up with etcd.
     match (&start, requested.as_ref()) {
         (Start::State { .. }, None) => {
@@ -371,7 +383,8 @@ impl Watcher {
 }
 
 /// Streams `filter`'s resource's events after `from` straight from etcd's history, for
-/// watches older than the cache's window. A compacted revision ends it with `410 Expired`.
+/// watches older than the cache's window. A compacted revision ends it with `410 Expired`;
+/// any other end of etcd's watch ends the stream, and the client resumes.
 fn etcd_history(
     st: &AppState,
     filter: &Filter,
@@ -381,7 +394,7 @@ fn etcd_history(
     let (tx, rx) = mpsc::channel(256);
     let sinfo = filter.sinfo;
     let prefix = st.storage.resource_prefix(sinfo.plural);
-    let client = st.storage.client();
+    let storage = st.storage.clone();
     tokio::spawn(async move {
         let expired = || {
             ApiError::expired(format!(
@@ -392,41 +405,40 @@ fn etcd_history(
             let _ = tx.send(Err(expired())).await;
             return;
         }
-        let options = WatchOptions::new()
-            .with_range(prefix_end(&prefix))
-            .with_start_revision(from + 1)
-            .with_prev_key();
-        let mut client = client;
-        let stream = match client.watch(prefix.clone(), Some(options)).await {
+        let flags = WatchFlags {
+            prev_kv: true,
+            progress_notify: false,
+        };
+        let mut stream = match storage.watch(&prefix, from + 1, flags).await {
             Ok(s) => s,
             Err(e) => {
                 let _ = tx.send(Err(ApiError::internal(e.to_string()))).await;
                 return;
             }
         };
-        let (_requests, mut responses) = stream.split();
         loop {
-            let resp = match responses.message().await {
-                Ok(Some(r)) => r,
-                _ => return,
+            let events = match stream.next().await {
+                Ok(WatchBatch::Events(events)) => events,
+                Ok(WatchBatch::Progress(_)) => continue,
+                Err(StorageError::Compacted(_)) => {
+                    let _ = tx.send(Err(expired())).await;
+                    return;
+                }
+                Err(_) => return,
             };
-            if resp.compact_revision() > 0 || resp.canceled() {
-                let _ = tx.send(Err(expired())).await;
-                return;
-            }
-            for ev in resp.events() {
-                let Some(kv) = ev.kv() else { continue };
+            for ev in events {
                 let prev = ev
-                    .prev_kv()
-                    .and_then(|p| CachedObject::decode(sinfo, p.value(), p.mod_revision()).ok())
+                    .prev
+                    .as_ref()
+                    .and_then(|p| CachedObject::decode(sinfo, &p.value, p.mod_revision).ok())
                     .map(Arc::new);
-                let event = match ev.event_type() {
-                    EventType::Put => {
-                        let Ok(obj) = CachedObject::decode(sinfo, kv.value(), kv.mod_revision())
+                let event = match ev.kind {
+                    StorageEventKind::Put => {
+                        let Ok(obj) = CachedObject::decode(sinfo, &ev.value, ev.mod_revision)
                         else {
                             continue;
                         };
-                        let kind = if kv.create_revision() == kv.mod_revision() {
+                        let kind = if ev.create_revision == ev.mod_revision {
                             EventKind::Added
                         } else {
                             EventKind::Modified
@@ -437,11 +449,11 @@ fn etcd_history(
                             prev,
                         }
                     }
-                    EventType::Delete => {
+                    StorageEventKind::Delete => {
                         let Some(p) = prev else { continue };
                         Event {
                             kind: EventKind::Deleted,
-                            obj: Arc::new(p.at_revision(sinfo, kv.mod_revision())),
+                            obj: Arc::new(p.at_revision(sinfo, ev.mod_revision)),
                             prev: Some(p),
                         }
                     }
