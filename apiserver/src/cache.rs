@@ -72,6 +72,9 @@ struct State {
     events: VecDeque<Arc<Event>>,
     /// Every event after this revision is in `events`.
     oldest: i64,
+    /// The revision of the last change applied (or of the relist): `objects` are etcd's state
+    /// at any revision from this one up to the next change.
+    applied: i64,
     /// The live subscriptions of the current epoch. A relist replaces it: dropping the old
     /// sender ends every subscriber's stream once it has drained what it was sent.
     tx: broadcast::Sender<Arc<Event>>,
@@ -92,6 +95,7 @@ impl ResourceCache {
                 objects: BTreeMap::new(),
                 events: VecDeque::new(),
                 oldest: 0,
+                applied: 0,
                 tx: Self::channel(capacity),
             }),
             capacity,
@@ -111,6 +115,17 @@ impl ResourceCache {
     pub fn list(&self, namespace: Option<&str>) -> Vec<Arc<CachedObject>> {
         let state = self.state.read().expect("cache lock poisoned");
         collect(&state.objects, namespace)
+    }
+
+    /// Current objects with the revision they are a consistent snapshot of: `at_least` (a
+    /// revision the whole cache had reached before the call) or, if this resource has moved
+    /// on since, its last change's revision. A watch from that revision repeats nothing.
+    pub fn list_at(&self, namespace: Option<&str>, at_least: i64) -> (Vec<Arc<CachedObject>>, i64) {
+        let state = self.state.read().expect("cache lock poisoned");
+        (
+            collect(&state.objects, namespace),
+            at_least.max(state.applied),
+        )
     }
 
     pub fn get(&self, rel_key: &str) -> Option<Arc<CachedObject>> {
@@ -145,7 +160,7 @@ impl ResourceCache {
                 initial: collect(&state.objects, namespace),
                 backlog: Vec::new(),
                 live,
-                revision: current_revision,
+                revision: current_revision.max(state.applied),
             }),
             Some(rv) if rv < state.oldest => Err(SubscribeError::TooOld {
                 oldest: state.oldest,
@@ -165,6 +180,7 @@ impl ResourceCache {
 
     fn apply(&self, rel_key: String, kind: StorageEventKind, obj: Option<CachedObject>, rv: i64) {
         let mut state = self.state.write().expect("cache lock poisoned");
+        state.applied = state.applied.max(rv);
         let prev = state.objects.get(&rel_key).cloned();
         let event = match (kind, obj) {
             (StorageEventKind::Put, Some(obj)) => {
@@ -212,6 +228,7 @@ impl ResourceCache {
         state.objects = objects;
         state.events.clear();
         state.oldest = revision;
+        state.applied = revision;
         state.tx = Self::channel(self.capacity);
     }
 }
