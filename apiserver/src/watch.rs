@@ -16,7 +16,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::cache::{Event, EventKind, SubscribeError};
+use crate::cache::{Event, EventKind, ResourceCache, SubscribeError};
 use crate::error::{ApiError, ApiResult};
 use crate::object::CachedObject;
 use crate::request::{Query, ResourceRequest};
@@ -186,7 +186,7 @@ pub async fn watch(
             bookmarks,
             events_counter,
         };
-        w.run(source, end_bookmark, timeout, cache).await;
+        w.run(source, end_bookmark, timeout, cache, rc, ns).await;
         gauge.dec();
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
@@ -300,82 +300,124 @@ impl Watcher {
         self.send(line).await
     }
 
+    /// Sends etcd's history until it reaches the cache's window, then hands over to the
+    /// cache: a watcher costs an etcd watch of its own only while it catches up. None when
+    /// the watch is over.
+    async fn catch_up(
+        &self,
+        mut rx: mpsc::Receiver<Result<Arc<Event>, ApiError>>,
+        deadline: tokio::time::Instant,
+        cache: &crate::cache::Cache,
+        rc: &ResourceCache,
+        ns: Option<&str>,
+    ) -> Option<(crate::cache::Subscription, i64)> {
+        loop {
+            let sent = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return None,
+                _ = self.tx.closed() => return None,
+                msg = rx.recv() => match msg {
+                    Some(Ok(ev)) => {
+                        if !self.send_event(&ev).await {
+                            return None;
+                        }
+                        ev.rv()
+                    }
+                    Some(Err(e)) => {
+                        let _ = self.send(Output::error(&e)).await;
+                        return None;
+                    }
+                    None => return None,
+                }
+            };
+            // Each revision changes one key (every write is a one-key transaction), so
+            // the cache's events after `sent` are exactly those not sent yet. If the cache
+            // is behind etcd's own watch, the events up to `sent` it delivers later are
+            // skipped by the caller.
+            if sent >= rc.oldest() {
+                if let Ok(sub) = rc.subscribe(ns, Some(sent), cache.revision()) {
+                    return Some((sub, sent));
+                }
+            }
+        }
+    }
+
     async fn run(
         self,
         source: Source,
         end_bookmark: bool,
         timeout: Duration,
         cache: Arc<crate::cache::Cache>,
+        rc: Arc<ResourceCache>,
+        ns: Option<String>,
     ) {
         let deadline = tokio::time::Instant::now() + timeout;
-        match source {
-            Source::Etcd(mut rx) => loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => return,
-                    _ = self.tx.closed() => return,
-                    msg = rx.recv() => match msg {
-                        Some(Ok(ev)) => if !self.send_event(&ev).await { return },
-                        Some(Err(e)) => { let _ = self.send(Output::error(&e)).await; return }
-                        None => return,
-                    }
+        let (sub, sent) = match source {
+            Source::Etcd(rx) => {
+                match self
+                    .catch_up(rx, deadline, &cache, &rc, ns.as_deref())
+                    .await
+                {
+                    Some(handed_over) => handed_over,
+                    None => return,
                 }
-            },
-            Source::Cache(sub) => {
-                let mut last_rv = sub.revision;
-                for obj in &sub.initial {
-                    if self.filter.matches(obj) {
-                        if let Some(line) = self.out.event_line("ADDED", obj) {
-                            self.events_counter.inc();
-                            if !self.send(line).await {
-                                return;
-                            }
-                        }
-                    }
-                }
-                if end_bookmark && !self.send(self.out.bookmark(sub.revision, true)).await {
-                    return;
-                }
-                for ev in &sub.backlog {
-                    last_rv = last_rv.max(ev.rv());
-                    if !self.send_event(ev).await {
+            }
+            Source::Cache(sub) => (sub, 0),
+        };
+        let mut last_rv = sub.revision.max(sent);
+        for obj in &sub.initial {
+            if self.filter.matches(obj) {
+                if let Some(line) = self.out.event_line("ADDED", obj) {
+                    self.events_counter.inc();
+                    if !self.send(line).await {
                         return;
                     }
                 }
-                let mut live = sub.live;
-                let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
-                ticker.tick().await;
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(deadline) => return,
-                        _ = self.tx.closed() => return,
-                        _ = ticker.tick(), if self.bookmarks => {
-                            // Every event up to the cache's revision has been broadcast before
-                            // the revision was published: drain them, then bookmark it.
-                            let rev = cache.revision();
-                            loop {
-                                match live.try_recv() {
-                                    Ok(ev) => {
-                                        last_rv = last_rv.max(ev.rv());
-                                        if !self.send_event(&ev).await { return }
-                                    }
-                                    Err(broadcast::error::TryRecvError::Empty) => break,
-                                    Err(_) => return,
-                                }
-                            }
-                            let rev = rev.max(last_rv);
-                            if !self.send(self.out.bookmark(rev, false)).await { return }
-                        }
-                        msg = live.recv() => match msg {
+            }
+        }
+        if end_bookmark && !self.send(self.out.bookmark(sub.revision, true)).await {
+            return;
+        }
+        for ev in sub.backlog.iter().filter(|e| e.rv() > sent) {
+            last_rv = last_rv.max(ev.rv());
+            if !self.send_event(ev).await {
+                return;
+            }
+        }
+        let mut live = sub.live;
+        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = self.tx.closed() => return,
+                _ = ticker.tick(), if self.bookmarks => {
+                    // Every event up to the cache's revision has been broadcast before
+                    // the revision was published: drain them, then bookmark it.
+                    let rev = cache.revision();
+                    loop {
+                        match live.try_recv() {
+                            Ok(ev) if ev.rv() <= sent => {}
                             Ok(ev) => {
                                 last_rv = last_rv.max(ev.rv());
                                 if !self.send_event(&ev).await { return }
                             }
-                            // A watcher too slow to keep up is closed, as upstream does; the
-                            // client resumes from the last revision it saw.
-                            Err(broadcast::error::RecvError::Lagged(_)) => return,
-                            Err(broadcast::error::RecvError::Closed) => return,
+                            Err(broadcast::error::TryRecvError::Empty) => break,
+                            Err(_) => return,
                         }
                     }
+                    let rev = rev.max(last_rv);
+                    if !self.send(self.out.bookmark(rev, false)).await { return }
+                }
+                msg = live.recv() => match msg {
+                    Ok(ev) if ev.rv() <= sent => {}
+                    Ok(ev) => {
+                        last_rv = last_rv.max(ev.rv());
+                        if !self.send_event(&ev).await { return }
+                    }
+                    // A watcher too slow to keep up is closed, as upstream does; the
+                    // client resumes from the last revision it saw.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
         }
@@ -417,7 +459,12 @@ fn etcd_history(
             }
         };
         loop {
-            let events = match stream.next().await {
+            // A watcher that handed over to the cache drops its receiver: stop watching etcd.
+            let next = tokio::select! {
+                _ = tx.closed() => return,
+                next = stream.next() => next,
+            };
+            let events = match next {
                 Ok(WatchBatch::Events(events)) => events,
                 Ok(WatchBatch::Progress(_)) => continue,
                 Err(StorageError::Compacted(_)) => {

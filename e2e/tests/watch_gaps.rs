@@ -451,3 +451,103 @@ async fn watchers_on_two_apiservers_miss_nothing_across_etcd_restarts_and_compac
     second.stop().await;
     cluster.stop().await;
 }
+
+/// etcd's count of open watchers, from its `/metrics` on the client port.
+async fn etcd_watchers(endpoint: &str) -> i64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hostport = endpoint.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(hostport).await.unwrap();
+    let req = format!("GET /metrics HTTP/1.0\r\nHost: {hostport}\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    body.lines()
+        .find_map(|l| l.strip_prefix("etcd_debugging_mvcc_watcher_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("etcd reports its watchers") as i64
+}
+
+type Events = futures::stream::BoxStream<'static, kube::Result<WatchEvent<ConfigMap>>>;
+
+/// The name of the next object a watch adds.
+async fn next_added(s: &mut Events) -> String {
+    match tokio::time::timeout(Duration::from_secs(10), s.next()).await {
+        Ok(Some(Ok(WatchEvent::Added(o)))) => o.metadata.name.unwrap(),
+        other => panic!("expected an ADDED event, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watchers_resuming_from_before_the_cache_window_hand_over_to_the_cache() {
+    const WATCHERS: usize = 20;
+    let c = TestCluster::start_with(&["--default-watch-cache-size=5"])
+        .await
+        .unwrap();
+    let cms: Api<ConfigMap> = Api::namespaced(client(&c.kubeconfig).await, "default");
+    let baseline = etcd_watchers(&c.etcd.endpoint).await;
+    let old_rv = cms
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let make = |name: String| -> ConfigMap {
+        serde_json::from_value(json!({"metadata": {"name": name}, "data": {"k": "v"}})).unwrap()
+    };
+    for i in 0..20 {
+        cms.create(&PostParams::default(), &make(format!("before-{i}")))
+            .await
+            .unwrap();
+    }
+    // Older than the window of 5: each watch starts from etcd's history.
+    let mut streams = Vec::new();
+    for _ in 0..WATCHERS {
+        let s = cms
+            .watch(&WatchParams::default().timeout(60), &old_rv)
+            .await
+            .unwrap()
+            .boxed();
+        streams.push(s);
+    }
+    let mut names = vec![Vec::new(); WATCHERS];
+    for (s, seen) in streams.iter_mut().zip(names.iter_mut()) {
+        for _ in 0..20 {
+            seen.push(next_added(s).await);
+        }
+    }
+    // Caught up: the watchers now hang off the cache, and their etcd watches are gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let open = etcd_watchers(&c.etcd.endpoint).await;
+        if open <= baseline {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{open} etcd watchers remain open, {baseline} before the watches"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for i in 0..10 {
+        cms.create(&PostParams::default(), &make(format!("after-{i}")))
+            .await
+            .unwrap();
+    }
+    for (s, seen) in streams.iter_mut().zip(names.iter_mut()) {
+        for _ in 0..10 {
+            seen.push(next_added(s).await);
+        }
+    }
+    let want: Vec<String> = (0..20)
+        .map(|i| format!("before-{i}"))
+        .chain((0..10).map(|i| format!("after-{i}")))
+        .collect();
+    for seen in &names {
+        assert_eq!(
+            seen, &want,
+            "each event once, in order, across the hand-over"
+        );
+    }
+    c.stop().await;
+}
