@@ -534,3 +534,83 @@ impl Cache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn configmaps() -> ResourceCache {
+        let info = storage_resources()
+            .find(|i| i.plural == "configmaps")
+            .expect("configmaps are stored");
+        ResourceCache::new(info, 10)
+    }
+
+    fn put(rc: &ResourceCache, name: &str, rv: i64) {
+        let value = format!(r#"{{"metadata":{{"name":"{name}","namespace":"ns"}}}}"#);
+        let obj = CachedObject::decode(rc.info, value.as_bytes(), rv).unwrap();
+        rc.apply(format!("ns/{name}"), StorageEventKind::Put, Some(obj), rv);
+    }
+
+    #[tokio::test]
+    async fn a_relist_closes_every_live_subscription_and_starts_the_window_at_its_revision() {
+        let rc = configmaps();
+        rc.reset(BTreeMap::new(), 10);
+        put(&rc, "a", 11);
+        let mut before = rc.subscribe(None, Some(10), 11).ok().unwrap();
+        assert_eq!(before.backlog.len(), 1);
+        put(&rc, "b", 12);
+        // The relist at 20 does not know what happened in between: the watcher must end.
+        rc.reset(BTreeMap::new(), 20);
+        let sent_before = before.live.recv().await.unwrap();
+        assert_eq!(sent_before.rv(), 12);
+        assert!(matches!(
+            before.live.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        assert_eq!(rc.oldest(), 20);
+        assert!(matches!(
+            rc.subscribe(None, Some(12), 20),
+            Err(SubscribeError::TooOld { oldest: 20 })
+        ));
+        // A subscription of the new epoch lives on and sees what follows.
+        let mut after = rc.subscribe(None, Some(20), 20).ok().unwrap();
+        put(&rc, "c", 21);
+        assert_eq!(after.live.recv().await.unwrap().rv(), 21);
+    }
+
+    #[test]
+    fn a_list_is_a_snapshot_at_its_own_revision() {
+        let rc = configmaps();
+        rc.reset(BTreeMap::new(), 5);
+        put(&rc, "a", 7);
+        // The whole cache had published 6 when the list began; this resource is at 7.
+        let (objects, rv) = rc.list_at(None, 6);
+        assert_eq!((objects.len(), rv), (1, 7));
+        let (_, rv) = rc.list_at(None, 9);
+        assert_eq!(rv, 9);
+    }
+
+    #[tokio::test]
+    async fn the_revision_never_moves_back_and_readiness_waits_for_the_first_list() {
+        let storage = Storage::connect(
+            &["http://127.0.0.1:1".to_string()],
+            "/registry",
+            Metrics::new(),
+        )
+        .await
+        .unwrap();
+        let cache = Cache::new(storage, 10, Metrics::new());
+        assert_eq!(
+            cache.synced().unwrap_err(),
+            "the watch cache has not loaded its initial list"
+        );
+        cache.advance(30);
+        cache.advance(25);
+        assert_eq!(cache.revision(), 30);
+        cache.set_phase(Phase::Relisting);
+        assert!(cache.synced().is_err());
+        cache.set_phase(Phase::Synced);
+        assert!(cache.synced().is_ok());
+    }
+}
