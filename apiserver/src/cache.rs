@@ -1,7 +1,8 @@
 //! The watch cache: one etcd watch over the whole key prefix feeds an in-memory copy of every
 //! resource plus a window of recent events, so watches and cached lists cost no etcd work
 //! however many clients there are. Consistent reads wait until the cache has caught up with
-//! etcd's current revision (asking etcd for a progress notification when nothing is moving).
+//! etcd's current revision (writing a progress marker, whose event proves the watch has
+//! delivered everything before it, when nothing is moving).
 //!
 //! When the etcd watch ends, the cache resumes it from the last revision it has seen, which
 //! loses nothing. Only when etcd no longer has that revision (compacted) does it relist; a
@@ -460,9 +461,20 @@ impl Cache {
             progress_notify: true,
         };
         let mut stream = self.storage.watch(&root, start, flags).await?;
+        // One marker write at a time serves every reader waiting meanwhile.
+        let mut marker: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             tokio::select! {
-                Some(()) = progress_rx.recv() => stream.request_progress().await?,
+                Some(()) = progress_rx.recv() => {
+                    if marker.as_ref().is_none_or(|m| m.is_finished()) {
+                        let storage = self.storage.clone();
+                        marker = Some(tokio::spawn(async move {
+                            if let Err(e) = storage.mark_progress().await {
+                                tracing::debug!(error = %e, "writing the progress marker failed");
+                            }
+                        }));
+                    }
+                }
                 batch = stream.next() => match batch? {
                     WatchBatch::Progress(rev) => self.advance(rev),
                     WatchBatch::Events(events) => {
@@ -500,17 +512,23 @@ impl Cache {
     pub async fn wait_for(&self, revision: i64, timeout: Duration) -> bool {
         let mut rx = self.revision.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut step = Duration::from_millis(10);
         loop {
             if *rx.borrow_and_update() >= revision {
                 return true;
             }
-            // Writes outside our prefix move etcd's revision without sending us events; a
-            // progress notification tells us we have seen everything up to it.
-            let _ = self.progress.try_send(());
+            // Writes outside our prefix move etcd's revision without sending us events; the
+            // progress marker's event tells us we have seen everything up to it. Events on
+            // their way usually arrive within milliseconds: give them that long first, so a
+            // read right after a write costs no marker.
+            if step > Duration::from_millis(10) {
+                let _ = self.progress.try_send(());
+            }
             let wait = tokio::time::timeout_at(
-                deadline.min(tokio::time::Instant::now() + Duration::from_millis(100)),
+                deadline.min(tokio::time::Instant::now() + step),
                 rx.changed(),
             );
+            step = Duration::from_millis(100);
             match wait.await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return false,

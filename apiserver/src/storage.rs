@@ -164,7 +164,8 @@ impl StorageWatch {
     }
 
     /// Asks etcd to tell (with a `Progress` batch) the revision up to which everything has
-    /// been delivered; etcd answers only once the watch has caught up.
+    /// been delivered. Before etcd 3.4.24 and 3.5.8 (etcd-io/etcd#15220) the answer can
+    /// overtake events still on their way, so the watch cache uses `Storage::mark_progress`.
     pub async fn request_progress(&mut self) -> Result<(), StorageError> {
         self.requests
             .request_progress()
@@ -282,6 +283,21 @@ impl Storage {
             )
             .await;
         self.observe("get", "revision", started);
+        revision_of(resp?.header())
+    }
+
+    /// Writes the progress marker, a key under the prefix that belongs to no resource. A
+    /// watch of the prefix delivers its event after every earlier change, so seeing it
+    /// proves the watch has caught up with the returned revision, whatever etcd's version
+    /// (unlike a requested progress notification, see `StorageWatch::request_progress`).
+    pub async fn mark_progress(&self) -> Result<i64, StorageError> {
+        let started = Instant::now();
+        let resp = self
+            .kv
+            .clone()
+            .put(format!("{}/\u{0}progress", self.prefix), "", None)
+            .await;
+        self.observe("update", "progress", started);
         revision_of(resp?.header())
     }
 
