@@ -714,8 +714,11 @@ pub async fn list_objects(st: &AppState, rr: &ResourceRequest, q: &Query) -> Api
     } else {
         None
     };
+    // The objects and the revision come from one snapshot, so a watch from that revision
+    // repeats none of them.
+    let (objects, revision) = rc.list_at(ns, revision);
     let mut items = Vec::new();
-    for o in rc.list(ns).iter().filter(|o| filter.matches(o)) {
+    for o in objects.iter().filter(|o| filter.matches(o)) {
         items.push(encode_cached(rr.info, o)?);
     }
     Ok(ListResult {

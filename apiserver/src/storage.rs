@@ -1,12 +1,14 @@
 //! The etcd layer: keys in upstream's layout (`<prefix>/<resource>/<namespace>/<name>`),
-//! optimistic concurrency through mod revisions, snapshot reads for paged lists, and
-//! compaction. The apiserver is etcd's only writer; `resourceVersion` is the etcd revision.
+//! optimistic concurrency through mod revisions, snapshot reads for paged lists, watches of
+//! etcd's history and compaction. The apiserver is etcd's only writer; `resourceVersion` is the
+//! etcd revision. No other module names an etcd type: the watch cache and the watch handler
+//! read history through [`Storage::watch`].
 
 use std::time::{Duration, Instant};
 
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, GetOptions, KvClient, PutOptions, Txn, TxnOp,
-    TxnOpResponse,
+    Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, KvClient, PutOptions, Txn,
+    TxnOp, TxnOpResponse, WatchOptions, WatchRequestSender, WatchResponseStream,
 };
 
 use crate::metrics::Metrics;
@@ -19,6 +21,10 @@ pub enum StorageError {
     Compacted(i64),
     #[error("etcd returned an unexpected response: {0}")]
     Unexpected(&'static str),
+    /// A watch ended without a compaction (etcd restarted or lost its leader, the connection
+    /// broke, etcd cancelled the watch); resuming from the last revision seen loses nothing.
+    #[error("the etcd watch ended: {0}")]
+    WatchEnded(String),
 }
 
 impl StorageError {
@@ -59,6 +65,115 @@ pub struct RangePage {
     pub count: i64,
 }
 
+/// Whether a key was written or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageEventKind {
+    Put,
+    Delete,
+}
+
+/// One change to one key, as etcd's history records it.
+#[derive(Debug, Clone)]
+pub struct StorageEvent {
+    pub kind: StorageEventKind,
+    pub key: Vec<u8>,
+    /// The new value (empty for a deletion).
+    pub value: Vec<u8>,
+    /// The revision of the change.
+    pub mod_revision: i64,
+    /// The revision that created the key (equal to `mod_revision` for a creation).
+    pub create_revision: i64,
+    /// The key's state before the change, when the watch asked for it.
+    pub prev: Option<StoredKv>,
+}
+
+/// What a watch delivers, in revision order.
+#[derive(Debug)]
+pub enum WatchBatch {
+    /// Changes; every change up to the last one's revision has now been delivered.
+    Events(Vec<StorageEvent>),
+    /// Nothing more changed under the watched prefix up to this revision.
+    Progress(i64),
+}
+
+/// How a watch starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WatchFlags {
+    /// Deliver each change's previous state.
+    pub prev_kv: bool,
+    /// Ask etcd for periodic progress notifications as well.
+    pub progress_notify: bool,
+}
+
+/// An open watch of etcd's history under one prefix. It ends with
+/// `StorageError::Compacted` when etcd no longer has the revisions asked for, and with
+/// `StorageError::WatchEnded` for any other end; it never ends silently.
+pub struct StorageWatch {
+    requests: WatchRequestSender,
+    responses: WatchResponseStream,
+    start_revision: i64,
+}
+
+impl StorageWatch {
+    /// The next batch of changes or progress notification.
+    pub async fn next(&mut self) -> Result<WatchBatch, StorageError> {
+        loop {
+            let resp = match self.responses.message().await {
+                Ok(Some(r)) => r,
+                Ok(None) => return Err(StorageError::WatchEnded("etcd closed the stream".into())),
+                Err(e) => return Err(StorageError::WatchEnded(e.to_string())),
+            };
+            if resp.compact_revision() > 0 {
+                return Err(StorageError::Compacted(self.start_revision));
+            }
+            if resp.canceled() {
+                let reason = match resp.cancel_reason() {
+                    "" => "etcd cancelled the watch".to_string(),
+                    r => format!("etcd cancelled the watch: {r}"),
+                };
+                return Err(StorageError::WatchEnded(reason));
+            }
+            if resp.events().is_empty() {
+                // The creation confirmation says nothing about progress; anything else
+                // without events is a progress notification.
+                if resp.created() {
+                    continue;
+                }
+                return Ok(WatchBatch::Progress(revision_of(resp.header())?));
+            }
+            let events = resp
+                .events()
+                .iter()
+                .filter_map(|ev| {
+                    let kv = ev.kv()?;
+                    Some(StorageEvent {
+                        kind: match ev.event_type() {
+                            EventType::Put => StorageEventKind::Put,
+                            EventType::Delete => StorageEventKind::Delete,
+                        },
+                        key: kv.key().to_vec(),
+                        value: kv.value().to_vec(),
+                        mod_revision: kv.mod_revision(),
+                        create_revision: kv.create_revision(),
+                        prev: ev.prev_kv().map(to_stored),
+                    })
+                })
+                .collect();
+            return Ok(WatchBatch::Events(events));
+        }
+    }
+
+    /// Asks etcd to tell (with a `Progress` batch) the revision up to which everything has
+    /// been delivered. Before etcd 3.4.24 and 3.5.8 (etcd-io/etcd#15220) the answer can
+    /// overtake events still on their way, so the watch cache uses `Storage::mark_progress`.
+    pub async fn request_progress(&mut self) -> Result<(), StorageError> {
+        self.requests
+            .request_progress()
+            .await
+            .map_err(|e| StorageError::WatchEnded(e.to_string()))
+    }
+}
+
 #[derive(Clone)]
 pub struct Storage {
     kv: KvClient,
@@ -86,8 +201,34 @@ impl Storage {
         })
     }
 
-    pub fn client(&self) -> Client {
-        self.client.clone()
+    /// Watches every key under `prefix` from `start_revision` (inclusive) on.
+    pub async fn watch(
+        &self,
+        prefix: &str,
+        start_revision: i64,
+        flags: WatchFlags,
+    ) -> Result<StorageWatch, StorageError> {
+        let mut options = WatchOptions::new()
+            .with_range(prefix_end(prefix))
+            .with_start_revision(start_revision);
+        if flags.prev_kv {
+            options = options.with_prev_key();
+        }
+        if flags.progress_notify {
+            options = options.with_progress_notify();
+        }
+        let stream = self
+            .client
+            .clone()
+            .watch(prefix, Some(options))
+            .await
+            .map_err(|e| StorageError::WatchEnded(e.to_string()))?;
+        let (requests, responses) = stream.split();
+        Ok(StorageWatch {
+            requests,
+            responses,
+            start_revision,
+        })
     }
 
     /// The key prefix every object lives under, with a trailing slash.
@@ -142,6 +283,21 @@ impl Storage {
             )
             .await;
         self.observe("get", "revision", started);
+        revision_of(resp?.header())
+    }
+
+    /// Writes the progress marker, a key under the prefix that belongs to no resource. A
+    /// watch of the prefix delivers its event after every earlier change, so seeing it
+    /// proves the watch has caught up with the returned revision, whatever etcd's version
+    /// (unlike a requested progress notification, see `StorageWatch::request_progress`).
+    pub async fn mark_progress(&self) -> Result<i64, StorageError> {
+        let started = Instant::now();
+        let resp = self
+            .kv
+            .clone()
+            .put(format!("{}/\u{0}progress", self.prefix), "", None)
+            .await;
+        self.observe("update", "progress", started);
         revision_of(resp?.header())
     }
 

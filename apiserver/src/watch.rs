@@ -1,6 +1,10 @@
 //! Watch: a chunked stream of `{"type", "object"}` lines served from the watch cache (or, for
 //! a resourceVersion older than the cache's window, from etcd's history), with selectors,
 //! bookmarks, `sendInitialEvents` and timeouts as upstream serves them.
+//!
+//! A watch never skips an event silently: when the cache relists (its place in etcd's
+//! history was compacted), the cache closes its subscription and the response ends, so the
+//! client resumes from the last resourceVersion it saw.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,17 +12,16 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse};
 use api_types::resources::ResourceInfo;
 use bytes::Bytes;
-use etcd_client::{EventType, WatchOptions};
 use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::cache::{Event, EventKind, SubscribeError};
+use crate::cache::{Event, EventKind, ResourceCache, SubscribeError};
 use crate::error::{ApiError, ApiResult};
 use crate::object::CachedObject;
 use crate::request::{Query, ResourceRequest};
 use crate::rest::{encode_cached, Filter};
-use crate::storage::prefix_end;
+use crate::storage::{StorageError, StorageEventKind, WatchBatch, WatchFlags};
 use crate::table::{self, Rendering};
 use crate::AppState;
 
@@ -97,6 +100,15 @@ pub async fn watch(
             }
         }
     };
+    // A cache that is (re)listing cannot tell what a watcher has missed: wait for it, then
+    // answer as upstream does while its watch cache initializes.
+    if st.cache.wait_synced(Duration::from_secs(3)).await.is_err() {
+        return Err(ApiError::new(
+            429,
+            "TooManyRequests",
+            "storage is (re)initializing",
+        ));
+    }
     // Consistent starting points wait for the cache to catch up with etcd.
     match (&start, requested.as_ref()) {
         (Start::State { .. }, None) => {
@@ -174,7 +186,7 @@ pub async fn watch(
             bookmarks,
             events_counter,
         };
-        w.run(source, end_bookmark, timeout, cache).await;
+        w.run(source, end_bookmark, timeout, cache, rc, ns).await;
         gauge.dec();
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
@@ -288,82 +300,124 @@ impl Watcher {
         self.send(line).await
     }
 
+    /// Sends etcd's history until it reaches the cache's window, then hands over to the
+    /// cache: a watcher costs an etcd watch of its own only while it catches up. None when
+    /// the watch is over.
+    async fn catch_up(
+        &self,
+        mut rx: mpsc::Receiver<Result<Arc<Event>, ApiError>>,
+        deadline: tokio::time::Instant,
+        cache: &crate::cache::Cache,
+        rc: &ResourceCache,
+        ns: Option<&str>,
+    ) -> Option<(crate::cache::Subscription, i64)> {
+        loop {
+            let sent = tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return None,
+                _ = self.tx.closed() => return None,
+                msg = rx.recv() => match msg {
+                    Some(Ok(ev)) => {
+                        if !self.send_event(&ev).await {
+                            return None;
+                        }
+                        ev.rv()
+                    }
+                    Some(Err(e)) => {
+                        let _ = self.send(Output::error(&e)).await;
+                        return None;
+                    }
+                    None => return None,
+                }
+            };
+            // Each revision changes one key (every write is a one-key transaction), so
+            // the cache's events after `sent` are exactly those not sent yet. If the cache
+            // is behind etcd's own watch, the events up to `sent` it delivers later are
+            // skipped by the caller.
+            if sent >= rc.oldest() {
+                if let Ok(sub) = rc.subscribe(ns, Some(sent), cache.revision()) {
+                    return Some((sub, sent));
+                }
+            }
+        }
+    }
+
     async fn run(
         self,
         source: Source,
         end_bookmark: bool,
         timeout: Duration,
         cache: Arc<crate::cache::Cache>,
+        rc: Arc<ResourceCache>,
+        ns: Option<String>,
     ) {
         let deadline = tokio::time::Instant::now() + timeout;
-        match source {
-            Source::Etcd(mut rx) => loop {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => return,
-                    _ = self.tx.closed() => return,
-                    msg = rx.recv() => match msg {
-                        Some(Ok(ev)) => if !self.send_event(&ev).await { return },
-                        Some(Err(e)) => { let _ = self.send(Output::error(&e)).await; return }
-                        None => return,
-                    }
+        let (sub, sent) = match source {
+            Source::Etcd(rx) => {
+                match self
+                    .catch_up(rx, deadline, &cache, &rc, ns.as_deref())
+                    .await
+                {
+                    Some(handed_over) => handed_over,
+                    None => return,
                 }
-            },
-            Source::Cache(sub) => {
-                let mut last_rv = sub.revision;
-                for obj in &sub.initial {
-                    if self.filter.matches(obj) {
-                        if let Some(line) = self.out.event_line("ADDED", obj) {
-                            self.events_counter.inc();
-                            if !self.send(line).await {
-                                return;
-                            }
-                        }
-                    }
-                }
-                if end_bookmark && !self.send(self.out.bookmark(sub.revision, true)).await {
-                    return;
-                }
-                for ev in &sub.backlog {
-                    last_rv = last_rv.max(ev.rv());
-                    if !self.send_event(ev).await {
+            }
+            Source::Cache(sub) => (sub, 0),
+        };
+        let mut last_rv = sub.revision.max(sent);
+        for obj in &sub.initial {
+            if self.filter.matches(obj) {
+                if let Some(line) = self.out.event_line("ADDED", obj) {
+                    self.events_counter.inc();
+                    if !self.send(line).await {
                         return;
                     }
                 }
-                let mut live = sub.live;
-                let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
-                ticker.tick().await;
-                loop {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(deadline) => return,
-                        _ = self.tx.closed() => return,
-                        _ = ticker.tick(), if self.bookmarks => {
-                            // Every event up to the cache's revision has been broadcast before
-                            // the revision was published: drain them, then bookmark it.
-                            let rev = cache.revision();
-                            loop {
-                                match live.try_recv() {
-                                    Ok(ev) => {
-                                        last_rv = last_rv.max(ev.rv());
-                                        if !self.send_event(&ev).await { return }
-                                    }
-                                    Err(broadcast::error::TryRecvError::Empty) => break,
-                                    Err(_) => return,
-                                }
-                            }
-                            let rev = rev.max(last_rv);
-                            if !self.send(self.out.bookmark(rev, false)).await { return }
-                        }
-                        msg = live.recv() => match msg {
+            }
+        }
+        if end_bookmark && !self.send(self.out.bookmark(sub.revision, true)).await {
+            return;
+        }
+        for ev in sub.backlog.iter().filter(|e| e.rv() > sent) {
+            last_rv = last_rv.max(ev.rv());
+            if !self.send_event(ev).await {
+                return;
+            }
+        }
+        let mut live = sub.live;
+        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = self.tx.closed() => return,
+                _ = ticker.tick(), if self.bookmarks => {
+                    // Every event up to the cache's revision has been broadcast before
+                    // the revision was published: drain them, then bookmark it.
+                    let rev = cache.revision();
+                    loop {
+                        match live.try_recv() {
+                            Ok(ev) if ev.rv() <= sent => {}
                             Ok(ev) => {
                                 last_rv = last_rv.max(ev.rv());
                                 if !self.send_event(&ev).await { return }
                             }
-                            // A watcher too slow to keep up is closed, as upstream does; the
-                            // client resumes from the last revision it saw.
-                            Err(broadcast::error::RecvError::Lagged(_)) => return,
-                            Err(broadcast::error::RecvError::Closed) => return,
+                            Err(broadcast::error::TryRecvError::Empty) => break,
+                            Err(_) => return,
                         }
                     }
+                    let rev = rev.max(last_rv);
+                    if !self.send(self.out.bookmark(rev, false)).await { return }
+                }
+                msg = live.recv() => match msg {
+                    Ok(ev) if ev.rv() <= sent => {}
+                    Ok(ev) => {
+                        last_rv = last_rv.max(ev.rv());
+                        if !self.send_event(&ev).await { return }
+                    }
+                    // A watcher too slow to keep up is closed, as upstream does; the
+                    // client resumes from the last revision it saw.
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
         }
@@ -371,7 +425,8 @@ impl Watcher {
 }
 
 /// Streams `filter`'s resource's events after `from` straight from etcd's history, for
-/// watches older than the cache's window. A compacted revision ends it with `410 Expired`.
+/// watches older than the cache's window. A compacted revision ends it with `410 Expired`;
+/// any other end of etcd's watch ends the stream, and the client resumes.
 fn etcd_history(
     st: &AppState,
     filter: &Filter,
@@ -381,7 +436,7 @@ fn etcd_history(
     let (tx, rx) = mpsc::channel(256);
     let sinfo = filter.sinfo;
     let prefix = st.storage.resource_prefix(sinfo.plural);
-    let client = st.storage.client();
+    let storage = st.storage.clone();
     tokio::spawn(async move {
         let expired = || {
             ApiError::expired(format!(
@@ -392,41 +447,45 @@ fn etcd_history(
             let _ = tx.send(Err(expired())).await;
             return;
         }
-        let options = WatchOptions::new()
-            .with_range(prefix_end(&prefix))
-            .with_start_revision(from + 1)
-            .with_prev_key();
-        let mut client = client;
-        let stream = match client.watch(prefix.clone(), Some(options)).await {
+        let flags = WatchFlags {
+            prev_kv: true,
+            progress_notify: false,
+        };
+        let mut stream = match storage.watch(&prefix, from + 1, flags).await {
             Ok(s) => s,
             Err(e) => {
                 let _ = tx.send(Err(ApiError::internal(e.to_string()))).await;
                 return;
             }
         };
-        let (_requests, mut responses) = stream.split();
         loop {
-            let resp = match responses.message().await {
-                Ok(Some(r)) => r,
-                _ => return,
+            // A watcher that handed over to the cache drops its receiver: stop watching etcd.
+            let next = tokio::select! {
+                _ = tx.closed() => return,
+                next = stream.next() => next,
             };
-            if resp.compact_revision() > 0 || resp.canceled() {
-                let _ = tx.send(Err(expired())).await;
-                return;
-            }
-            for ev in resp.events() {
-                let Some(kv) = ev.kv() else { continue };
+            let events = match next {
+                Ok(WatchBatch::Events(events)) => events,
+                Ok(WatchBatch::Progress(_)) => continue,
+                Err(StorageError::Compacted(_)) => {
+                    let _ = tx.send(Err(expired())).await;
+                    return;
+                }
+                Err(_) => return,
+            };
+            for ev in events {
                 let prev = ev
-                    .prev_kv()
-                    .and_then(|p| CachedObject::decode(sinfo, p.value(), p.mod_revision()).ok())
+                    .prev
+                    .as_ref()
+                    .and_then(|p| CachedObject::decode(sinfo, &p.value, p.mod_revision).ok())
                     .map(Arc::new);
-                let event = match ev.event_type() {
-                    EventType::Put => {
-                        let Ok(obj) = CachedObject::decode(sinfo, kv.value(), kv.mod_revision())
+                let event = match ev.kind {
+                    StorageEventKind::Put => {
+                        let Ok(obj) = CachedObject::decode(sinfo, &ev.value, ev.mod_revision)
                         else {
                             continue;
                         };
-                        let kind = if kv.create_revision() == kv.mod_revision() {
+                        let kind = if ev.create_revision == ev.mod_revision {
                             EventKind::Added
                         } else {
                             EventKind::Modified
@@ -437,11 +496,11 @@ fn etcd_history(
                             prev,
                         }
                     }
-                    EventType::Delete => {
+                    StorageEventKind::Delete => {
                         let Some(p) = prev else { continue };
                         Event {
                             kind: EventKind::Deleted,
-                            obj: Arc::new(p.at_revision(sinfo, kv.mod_revision())),
+                            obj: Arc::new(p.at_revision(sinfo, ev.mod_revision)),
                             prev: Some(p),
                         }
                     }

@@ -30,6 +30,10 @@ pub struct TestEtcd {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
+    data_dir: PathBuf,
+    log_dir: PathBuf,
+    client_port: u16,
+    peer_port: u16,
 }
 
 impl TestEtcd {
@@ -51,47 +55,89 @@ impl TestEtcd {
         let client_port = free_port()?;
         let peer_port = free_port()?;
         let data_dir = dir.join(format!("etcd-{client_port}"));
-        let client_url = format!("http://127.0.0.1:{client_port}");
-        let peer_url = format!("http://127.0.0.1:{peer_port}");
-        let log = std::fs::File::create(dir.join(format!("etcd-{client_port}.log")))?;
-        let mut child = Command::new("etcd")
-            .arg("--name=test")
-            .arg(format!("--data-dir={}", data_dir.display()))
-            .arg(format!("--listen-client-urls={client_url}"))
-            .arg(format!("--advertise-client-urls={client_url}"))
-            .arg(format!("--listen-peer-urls={peer_url}"))
-            .arg(format!("--initial-advertise-peer-urls={peer_url}"))
-            .arg(format!("--initial-cluster=test={peer_url}"))
-            .arg("--log-level=error")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting etcd (install Debian's etcd-server package)")?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse()?;
-        loop {
-            if let Some(status) = child.try_wait()? {
-                bail!("etcd exited at start with {status}");
-            }
-            if tokio::net::TcpStream::connect(addr).await.is_ok() && health(&client_url).await {
-                return Ok(TestEtcd {
-                    child,
-                    endpoint: client_url,
-                });
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill().await;
-                bail!("etcd did not become healthy on {client_url} within 20s");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let child = spawn_etcd(&data_dir, dir, client_port, peer_port).await?;
+        Ok(TestEtcd {
+            child,
+            endpoint: format!("http://127.0.0.1:{client_port}"),
+            data_dir,
+            log_dir: dir.to_path_buf(),
+            client_port,
+            peer_port,
+        })
     }
 
     /// Stops etcd and waits for it to exit.
     pub async fn stop(&mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Kills etcd (SIGKILL to its PID, no clean shutdown) and starts it again on the same
+    /// data directory and ports, as after a crash; returns once it answers.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop().await;
+        self.child = spawn_etcd(
+            &self.data_dir,
+            &self.log_dir,
+            self.client_port,
+            self.peer_port,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Kills etcd and starts it on the same data directory but another client port, which no
+    /// apiserver knows: the test may change etcd behind the apiservers' backs. Returns that
+    /// endpoint; `restart` brings etcd back on its own port.
+    pub async fn restart_unseen(&mut self) -> Result<String> {
+        self.stop().await;
+        let port = free_port()?;
+        self.child = spawn_etcd(&self.data_dir, &self.log_dir, port, self.peer_port).await?;
+        Ok(format!("http://127.0.0.1:{port}"))
+    }
+}
+
+/// Starts etcd on `data_dir` with loopback ports and waits until it answers.
+async fn spawn_etcd(
+    data_dir: &Path,
+    log_dir: &Path,
+    client_port: u16,
+    peer_port: u16,
+) -> Result<Child> {
+    let client_url = format!("http://127.0.0.1:{client_port}");
+    let peer_url = format!("http://127.0.0.1:{peer_port}");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join(format!("etcd-{client_port}.log")))?;
+    let mut child = Command::new("etcd")
+        .arg("--name=test")
+        .arg(format!("--data-dir={}", data_dir.display()))
+        .arg(format!("--listen-client-urls={client_url}"))
+        .arg(format!("--advertise-client-urls={client_url}"))
+        .arg(format!("--listen-peer-urls={peer_url}"))
+        .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+        .arg(format!("--initial-cluster=test={peer_url}"))
+        .arg("--log-level=error")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting etcd (install Debian's etcd-server package)")?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let addr: SocketAddr = format!("127.0.0.1:{client_port}").parse()?;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("etcd exited at start with {status}");
+        }
+        if tokio::net::TcpStream::connect(addr).await.is_ok() && health(&client_url).await {
+            return Ok(child);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill().await;
+            bail!("etcd did not become healthy on {client_url} within 20s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -136,10 +182,68 @@ impl TestCluster {
     pub async fn start_with(extra_flags: &[&str]) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("e2e-").tempdir()?;
         let etcd = TestEtcd::start(dir.path()).await?;
-        let cert_dir = dir.path().join("certs");
+        let mut a = TestApiserver::start(&etcd.endpoint, dir.path(), "", extra_flags).await?;
+        // The cluster owns the first apiserver's parts; what is left of `a` drops as a no-op.
+        Ok(TestCluster {
+            etcd,
+            apiserver: a.server.take(),
+            runtime: a.runtime.take(),
+            url: std::mem::take(&mut a.url),
+            kubeconfig: std::mem::take(&mut a.kubeconfig),
+            ca_file: std::mem::take(&mut a.ca_file),
+            dir,
+        })
+    }
+
+    /// Starts one more apiserver on the same etcd (as a highly available control plane
+    /// runs several), with its own port, serving certificate and kubeconfig.
+    pub async fn start_apiserver(&self, extra_flags: &[&str]) -> Result<TestApiserver> {
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(2);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let suffix = format!("-{n}");
+        TestApiserver::start(&self.etcd.endpoint, self.dir.path(), &suffix, extra_flags).await
+    }
+
+    /// The apiserver's address.
+    pub fn apiserver_addr(&self) -> SocketAddr {
+        self.apiserver
+            .as_ref()
+            .expect("the apiserver runs until stop")
+            .local_addr()
+    }
+
+    /// Stops the apiserver, then etcd.
+    pub async fn stop(mut self) {
+        if let (Some(server), Some(rt)) = (self.apiserver.take(), self.runtime.as_ref()) {
+            let _ = rt.spawn(server.stop()).await;
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+        // Dropping the rest kills etcd.
+    }
+}
+
+/// An apiserver on its own runtime, stopped when dropped.
+pub struct TestApiserver {
+    server: Option<apiserver::RunningServer>,
+    runtime: Option<tokio::runtime::Runtime>,
+    /// `https://127.0.0.1:<port>`.
+    pub url: String,
+    /// A kubeconfig naming `url`, the serving CA and `TEST_TOKEN`.
+    pub kubeconfig: PathBuf,
+    /// The CA bundle that verifies the apiserver's serving certificate.
+    pub ca_file: PathBuf,
+}
+
+impl TestApiserver {
+    /// Starts an apiserver on `etcd`, with its certificates in `dir/certs<suffix>` and its
+    /// kubeconfig at `dir/kubeconfig<suffix>`.
+    async fn start(etcd: &str, dir: &Path, suffix: &str, extra_flags: &[&str]) -> Result<Self> {
+        let cert_dir = dir.join(format!("certs{suffix}"));
         let mut args = vec![
             "kube-apiserver".to_string(),
-            format!("--etcd-servers={}", etcd.endpoint),
+            format!("--etcd-servers={etcd}"),
             "--bind-address=127.0.0.1".to_string(),
             "--secure-port=0".to_string(),
             format!("--cert-dir={}", cert_dir.display()),
@@ -163,45 +267,42 @@ impl TestCluster {
             (runtime, started)
         })
         .await?;
-        let apiserver = match started {
+        let server = match started {
             Ok(s) => s,
             Err(e) => {
                 runtime.shutdown_background();
                 return Err(e.context("starting the apiserver"));
             }
         };
-        let url = format!("https://127.0.0.1:{}", apiserver.local_addr().port());
+        let url = format!("https://127.0.0.1:{}", server.local_addr().port());
         let ca_file = cert_dir.join("apiserver.crt");
-        let kubeconfig = dir.path().join("kubeconfig");
+        let kubeconfig = dir.join(format!("kubeconfig{suffix}"));
         std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &ca_file, TEST_TOKEN))?;
-        Ok(TestCluster {
-            etcd,
-            apiserver: Some(apiserver),
+        Ok(TestApiserver {
+            server: Some(server),
             runtime: Some(runtime),
             url,
             kubeconfig,
             ca_file,
-            dir,
         })
     }
 
-    /// The apiserver's address.
-    pub fn apiserver_addr(&self) -> SocketAddr {
-        self.apiserver
-            .as_ref()
-            .expect("the apiserver runs until stop")
-            .local_addr()
-    }
-
-    /// Stops the apiserver, then etcd.
+    /// Stops the apiserver.
     pub async fn stop(mut self) {
-        if let (Some(server), Some(rt)) = (self.apiserver.take(), self.runtime.as_ref()) {
+        if let (Some(server), Some(rt)) = (self.server.take(), self.runtime.as_ref()) {
             let _ = rt.spawn(server.stop()).await;
         }
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
-        // Dropping the rest kills etcd.
+    }
+}
+
+impl Drop for TestApiserver {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
