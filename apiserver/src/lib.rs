@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod object;
 pub mod openapi;
 pub mod proxy;
+pub mod registry;
 pub mod request;
 pub mod rest;
 pub mod storage;

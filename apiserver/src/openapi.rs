@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use api_types::resources::{ResourceInfo, Subresource, RESOURCES};
 use bytes::Bytes;
-use k8s_openapi::schemars::{generate::SchemaSettings, JsonSchema, SchemaGenerator};
+use k8s_openapi::schemars::{generate::SchemaSettings, SchemaGenerator};
 use prost::Message;
 use serde_json::{json, Map, Value};
 
@@ -171,67 +171,15 @@ fn meta(name: &str) -> String {
 
 // ----- schemas -------------------------------------------------------------------------------
 
-/// The typed schema of each built-in kind, registered with the generator; returns its name.
-macro_rules! typed_kinds {
-    ($( ($g:literal, $v:literal, $k:literal) => $t:ty, )*) => {
-        fn register_kind(gen: &mut SchemaGenerator, group: &str, version: &str, kind: &str) -> Option<String> {
-            match (group, version, kind) {
-                $(($g, $v, $k) => {
-                    gen.subschema_for::<$t>();
-                    Some(<$t as JsonSchema>::schema_name().into_owned())
-                })*
-                _ => None,
-            }
-        }
-    };
-}
-
-typed_kinds! {
-    ("", "v1", "Binding") => k8s_openapi::api::core::v1::Binding,
-    ("", "v1", "ConfigMap") => k8s_openapi::api::core::v1::ConfigMap,
-    ("", "v1", "Endpoints") => k8s_openapi::api::core::v1::Endpoints,
-    ("", "v1", "Event") => k8s_openapi::api::core::v1::Event,
-    ("", "v1", "LimitRange") => k8s_openapi::api::core::v1::LimitRange,
-    ("", "v1", "Namespace") => k8s_openapi::api::core::v1::Namespace,
-    ("", "v1", "Node") => k8s_openapi::api::core::v1::Node,
-    ("", "v1", "PersistentVolumeClaim") => k8s_openapi::api::core::v1::PersistentVolumeClaim,
-    ("", "v1", "PersistentVolume") => k8s_openapi::api::core::v1::PersistentVolume,
-    ("", "v1", "Pod") => k8s_openapi::api::core::v1::Pod,
-    ("", "v1", "PodTemplate") => k8s_openapi::api::core::v1::PodTemplate,
-    ("", "v1", "ReplicationController") => k8s_openapi::api::core::v1::ReplicationController,
-    ("", "v1", "ResourceQuota") => k8s_openapi::api::core::v1::ResourceQuota,
-    ("", "v1", "Secret") => k8s_openapi::api::core::v1::Secret,
-    ("", "v1", "ServiceAccount") => k8s_openapi::api::core::v1::ServiceAccount,
-    ("", "v1", "Service") => k8s_openapi::api::core::v1::Service,
-    ("apps", "v1", "ControllerRevision") => k8s_openapi::api::apps::v1::ControllerRevision,
-    ("apps", "v1", "DaemonSet") => k8s_openapi::api::apps::v1::DaemonSet,
-    ("apps", "v1", "Deployment") => k8s_openapi::api::apps::v1::Deployment,
-    ("apps", "v1", "ReplicaSet") => k8s_openapi::api::apps::v1::ReplicaSet,
-    ("apps", "v1", "StatefulSet") => k8s_openapi::api::apps::v1::StatefulSet,
-    ("autoscaling", "v1", "HorizontalPodAutoscaler") => k8s_openapi::api::autoscaling::v1::HorizontalPodAutoscaler,
-    ("autoscaling", "v1", "Scale") => k8s_openapi::api::autoscaling::v1::Scale,
-    ("autoscaling", "v2", "HorizontalPodAutoscaler") => k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
-    ("batch", "v1", "CronJob") => k8s_openapi::api::batch::v1::CronJob,
-    ("batch", "v1", "Job") => k8s_openapi::api::batch::v1::Job,
-    ("certificates.k8s.io", "v1", "CertificateSigningRequest") => k8s_openapi::api::certificates::v1::CertificateSigningRequest,
-    ("coordination.k8s.io", "v1", "Lease") => k8s_openapi::api::coordination::v1::Lease,
-    ("discovery.k8s.io", "v1", "EndpointSlice") => k8s_openapi::api::discovery::v1::EndpointSlice,
-    ("events.k8s.io", "v1", "Event") => k8s_openapi::api::events::v1::Event,
-    ("networking.k8s.io", "v1", "IngressClass") => k8s_openapi::api::networking::v1::IngressClass,
-    ("networking.k8s.io", "v1", "Ingress") => k8s_openapi::api::networking::v1::Ingress,
-    ("networking.k8s.io", "v1", "NetworkPolicy") => k8s_openapi::api::networking::v1::NetworkPolicy,
-    ("policy", "v1", "Eviction") => k8s_openapi::api::policy::v1::Eviction,
-    ("policy", "v1", "PodDisruptionBudget") => k8s_openapi::api::policy::v1::PodDisruptionBudget,
-    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => k8s_openapi::api::rbac::v1::ClusterRoleBinding,
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole") => k8s_openapi::api::rbac::v1::ClusterRole,
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding") => k8s_openapi::api::rbac::v1::RoleBinding,
-    ("rbac.authorization.k8s.io", "v1", "Role") => k8s_openapi::api::rbac::v1::Role,
-    ("scheduling.k8s.io", "v1", "PriorityClass") => k8s_openapi::api::scheduling::v1::PriorityClass,
-    ("storage.k8s.io", "v1", "CSIDriver") => k8s_openapi::api::storage::v1::CSIDriver,
-    ("storage.k8s.io", "v1", "CSINode") => k8s_openapi::api::storage::v1::CSINode,
-    ("storage.k8s.io", "v1", "CSIStorageCapacity") => k8s_openapi::api::storage::v1::CSIStorageCapacity,
-    ("storage.k8s.io", "v1", "StorageClass") => k8s_openapi::api::storage::v1::StorageClass,
-    ("storage.k8s.io", "v1", "VolumeAttachment") => k8s_openapi::api::storage::v1::VolumeAttachment,
+/// Registers the schema of a kind with the generator (from its registration); returns its
+/// definition name.
+fn register_kind(
+    gen: &mut SchemaGenerator,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> Option<String> {
+    crate::registry::kinds::lookup(group, version, kind).map(|k| (k.schema)(gen))
 }
 
 /// A group/version/kind.

@@ -358,7 +358,13 @@ impl From<managed::ApplyError> for ApiError {
                 code: 409,
                 reason: "Conflict",
                 message: managed::conflict_message("", &c),
-                details: Some(json!({"causes": managed::conflict_causes(&c)})),
+                details: Some(crate::error::StatusDetails {
+                    causes: managed::conflict_causes(&c)
+                        .iter()
+                        .map(crate::error::StatusCause::from_value)
+                        .collect(),
+                    ..Default::default()
+                }),
             },
             managed::ApplyError::Invalid(m) => ApiError::bad_request(m),
         }
@@ -2001,10 +2007,7 @@ pub async fn bind(
             .update(&key, current.mod_revision, stored_bytes(&pod), "pods")
             .await?
         {
-            WriteOutcome::Written(_) => {
-                let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201});
-                return Ok(json_response(201, status.to_string()));
-            }
+            WriteOutcome::Written(_) => return Ok(crate::error::success_response(201, None)),
             WriteOutcome::Conflict(_) => continue,
         }
     }
