@@ -63,7 +63,7 @@ macro_rules! kinds {
 
 kinds! {
     served {
-        ("", "v1", "Binding") => core::v1::Binding, strategy::PLAIN;
+        ("", "v1", "Binding") => core::v1::Binding, strategy::BINDING;
         ("", "v1", "ConfigMap") => core::v1::ConfigMap, strategy::PLAIN;
         ("", "v1", "Endpoints") => core::v1::Endpoints, strategy::CREATE_ON_UPDATE;
         ("", "v1", "Event") => core::v1::Event, strategy::CREATE_ON_UPDATE;

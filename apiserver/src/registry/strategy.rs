@@ -140,6 +140,35 @@ pub const CREATE_ON_UPDATE: Strategy = Strategy::plain().create_on_update();
 /// NetworkPolicies track generation and have no status subresource.
 pub const PLAIN_GENERATION: Strategy = Strategy::plain().generation();
 
+/// A Binding is never stored: it is validated as written, then assigns its pod through
+/// `pods/binding`.
+pub const BINDING: Strategy = Strategy {
+    validate: validate_binding,
+    ..Strategy::plain()
+};
+
+/// Upstream's `ValidatePodBinding` on top of the metadata checks.
+fn validate_binding(sinfo: &ResourceInfo, binding: &Value) -> Vec<FieldError> {
+    let mut errs = table_validation(sinfo, binding);
+    let target = |k: &str| {
+        binding
+            .pointer(&format!("/target/{k}"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
+    if !target("kind").is_empty() && target("kind") != "Node" {
+        errs.push(FieldError::not_supported(
+            "target.kind",
+            target("kind"),
+            &["Node"],
+        ));
+    }
+    if target("name").is_empty() {
+        errs.push(FieldError::required("target.name", ""));
+    }
+    errs
+}
+
 fn pod_initial_status(pod: &Map<String, Value>) -> Value {
     json!({"phase": "Pending", "qosClass": pod_qos(pod.get("spec"))})
 }
