@@ -126,7 +126,8 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub details: Option<StatusDetails>,
+    /// Boxed: errors travel in every `Result` of the request path, and most have none.
+    pub details: Option<Box<StatusDetails>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -142,7 +143,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, details: StatusDetails) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -318,7 +319,7 @@ impl ApiError {
             Outcome::Failure,
             &self.message,
             self.reason,
-            self.details.as_ref(),
+            self.details.as_deref(),
             self.code,
         )
     }

@@ -143,13 +143,13 @@ impl From<managed::ApplyError> for ApiError {
                 code: 409,
                 reason: "Conflict",
                 message: managed::conflict_message("", &c),
-                details: Some(StatusDetails {
+                details: Some(Box::new(StatusDetails {
                     causes: managed::conflict_causes(&c)
                         .iter()
                         .map(StatusCause::from_value)
                         .collect(),
                     ..Default::default()
-                }),
+                })),
             },
             managed::ApplyError::Invalid(m) => ApiError::bad_request(m),
         }
