@@ -14,7 +14,7 @@ use crate::object::meta_str;
 use crate::registry::apply::ApplyRequest;
 use crate::registry::delete::DeleteOptions;
 use crate::registry::input::{check_identity, precondition, typed_object, FieldValidation};
-use crate::registry::list::{list_objects, CACHE_WAIT};
+use crate::registry::list::list_objects;
 use crate::registry::store::{from_storage, to_storage, Store, WriteOptions};
 use crate::registry::subresource::scale_view;
 use crate::registry::update::ScaleInput;
@@ -197,18 +197,7 @@ pub async fn get(
     let store = Store::new(st, rr.info, ns);
     let obj = if q.get("resourceVersion") == Some("0") {
         // Any version will do: serve from the watch cache.
-        let rc = st
-            .cache
-            .resource(store.sinfo.plural)
-            .expect("every storage resource is cached");
-        let rel = match store.namespace {
-            Some(ns) => format!("{ns}/{name}"),
-            None => name.to_string(),
-        };
-        match rc.get(&rel) {
-            Some(o) => o.value(),
-            None => return Err(ApiError::not_found(rr.info, name)),
-        }
+        store.get_cached(name)?
     } else {
         store.get(name).await?
     };
@@ -505,32 +494,10 @@ pub async fn delete_collection(
     }
     let opts = delete_options(req, body, q)?;
     let filter = Filter::new(rr, q)?;
-    st.cache
-        .wait_fresh(CACHE_WAIT)
-        .await
-        .map_err(ApiError::from)?;
-    let rc = st
-        .cache
-        .resource(filter.sinfo.plural)
-        .expect("every storage resource is cached");
-    let ns = if filter.sinfo.namespaced {
-        filter.namespace.as_deref()
-    } else {
-        None
-    };
-    let targets: Vec<_> = rc
-        .list(ns)
-        .into_iter()
-        .filter(|o| filter.matches(o))
-        .collect();
+    let store = Store::new(st, rr.info, rr.namespace.as_deref());
     let mut items = Vec::new();
-    for o in targets {
-        let store = Store::new(st, rr.info, Some(o.namespace.as_str()));
-        match store.delete(&o.name, &opts).await {
-            Ok((_, v)) => items.push(from_storage(rr.info, v)?),
-            Err(e) if e.code == 404 => {}
-            Err(e) => return Err(e),
-        }
+    for v in store.delete_collection(&filter, &opts).await? {
+        items.push(from_storage(rr.info, v)?);
     }
     let body = json!({
         "kind": rr.info.list_kind(),

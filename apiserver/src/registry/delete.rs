@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::list::{Filter, CACHE_WAIT};
 use super::store::{Decision, Store, WriteOptions, Written};
 use super::strategy::Strategy;
 use crate::error::{ApiError, ApiResult};
@@ -124,6 +125,43 @@ impl Store<'_> {
             Ok(delete_decision(self.strategy, obj, opts))
         })
         .await
+    }
+}
+
+impl Store<'_> {
+    /// Deletes every object `filter` selects (as the watch cache sees them once it has caught
+    /// up with etcd); returns them as the client should see them. Objects gone meanwhile are
+    /// skipped.
+    pub async fn delete_collection(
+        &self,
+        filter: &Filter,
+        opts: &DeleteOptions,
+    ) -> ApiResult<Vec<Value>> {
+        self.st
+            .cache
+            .wait_fresh(CACHE_WAIT)
+            .await
+            .map_err(ApiError::from)?;
+        let rc = self
+            .st
+            .cache
+            .resource(self.sinfo.plural)
+            .expect("every storage resource is cached");
+        let targets: Vec<_> = rc
+            .list(self.namespace)
+            .into_iter()
+            .filter(|o| filter.matches(o))
+            .collect();
+        let mut items = Vec::new();
+        for o in targets {
+            let store = Store::new(self.st, self.info, Some(o.namespace.as_str()));
+            match store.delete(&o.name, opts).await {
+                Ok((_, v)) => items.push(v),
+                Err(e) if e.code == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(items)
     }
 }
 

@@ -112,6 +112,24 @@ impl<'a> Store<'a> {
         }
     }
 
+    /// Reads one object from the watch cache (a read at `resourceVersion=0`: any version will
+    /// do).
+    pub fn get_cached(&self, name: &str) -> ApiResult<Value> {
+        let rc = self
+            .st
+            .cache
+            .resource(self.sinfo.plural)
+            .expect("every storage resource is cached");
+        let rel = match self.namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_string(),
+        };
+        match rc.get(&rel) {
+            Some(o) => Ok(o.value()),
+            None => Err(ApiError::not_found(self.info, name)),
+        }
+    }
+
     /// Records `manager`'s ownership of what this write changed in `new`'s managedFields.
     pub fn track(
         &self,
