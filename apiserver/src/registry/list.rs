@@ -220,7 +220,7 @@ async fn list_from_etcd(
     let resource_prefix = st.storage.resource_prefix(sinfo.plural);
     let end = prefix_end(&prefix);
     let mut start = match &start_rel {
-        Some(rel) => format!("{resource_prefix}{rel}"),
+        Some(rel) => st.storage.relative_key(sinfo.plural, rel),
         None => prefix.clone(),
     };
     let rc = st
