@@ -82,3 +82,45 @@ impl Mutating for NamespaceLifecycle {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api_types::resources::find;
+
+    fn attrs<'a>(plural: &str, name: &'a str, op: Operation) -> Attributes<'a> {
+        Attributes {
+            operation: op,
+            resource: find("", "v1", plural).unwrap(),
+            subresource: None,
+            namespace: None,
+            name,
+            old: None,
+            dry_run: false,
+            user: None,
+        }
+    }
+
+    #[test]
+    fn forbidden_reads_like_upstreams_new_forbidden() {
+        let e = forbidden(
+            &attrs("namespaces", "default", Operation::Delete),
+            "this namespace may not be deleted",
+            None,
+        );
+        assert_eq!(e.code, 403);
+        assert_eq!(e.reason, "Forbidden");
+        assert_eq!(
+            e.message,
+            "namespaces \"default\" is forbidden: this namespace may not be deleted"
+        );
+        let d = e.details.unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.kind.as_str()),
+            ("default", "namespaces")
+        );
+        // A generated name is not known yet: upstream leaves the quotes out.
+        let e = forbidden(&attrs("configmaps", "", Operation::Create), "why", None);
+        assert_eq!(e.message, "configmaps is forbidden: why");
+    }
+}
