@@ -5,7 +5,120 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use api_types::resources::ResourceInfo;
 use api_types::validation::FieldError;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+
+/// `metav1.StatusDetails`, its fields in upstream's order; empty ones are left out as Go's
+/// `omitempty` does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatusDetails {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i32>,
+}
+
+/// `metav1.StatusCause`: reason, message, field, in upstream's order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatusCause {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub field: String,
+}
+
+impl StatusCause {
+    /// A cause from its JSON form (`{"reason", "message", "field"}`), as pure-logic crates
+    /// such as `api_types::managed` build them.
+    pub fn from_value(v: &Value) -> Self {
+        let get = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        StatusCause {
+            reason: get("reason"),
+            message: get("message"),
+            field: get("field"),
+        }
+    }
+}
+
+/// `metav1.Status` as upstream's Go encoder writes it: `kind, apiVersion, metadata, status,
+/// message, reason, details, code`, empty fields left out (metadata is always `{}`).
+#[derive(Serialize)]
+struct StatusBody<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: EmptyMeta,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    status: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a StatusDetails>,
+    #[serde(skip_serializing_if = "is_zero")]
+    code: u16,
+}
+
+#[derive(Serialize)]
+struct EmptyMeta {}
+
+fn is_zero(c: &u16) -> bool {
+    *c == 0
+}
+
+/// Whether a Status reports success or failure (`status` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// The one builder of every `metav1.Status` body the apiserver sends (failures, binding's
+/// `201 Success`, deletions answered with a Status), ending with the newline Go's
+/// `json.Encoder` writes, so clients comparing whole bodies see upstream's bytes.
+pub fn status_bytes(
+    outcome: Outcome,
+    message: &str,
+    reason: &str,
+    details: Option<&StatusDetails>,
+    code: u16,
+) -> Vec<u8> {
+    let body = StatusBody {
+        kind: "Status",
+        api_version: "v1",
+        metadata: EmptyMeta {},
+        status: match outcome {
+            Outcome::Success => "Success",
+            Outcome::Failure => "Failure",
+        },
+        message,
+        reason,
+        details,
+        code,
+    };
+    let mut out = serde_json::to_vec(&body).expect("a Status always serializes");
+    out.push(b'\n');
+    out
+}
+
+/// A success `Status` response (`pods/binding`'s 201, a deletion answered with a Status).
+pub fn success_response(code: u16, details: Option<&StatusDetails>) -> HttpResponse {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(status_bytes(Outcome::Success, "", "", details, code))
+}
 
 /// One failure of an API request, carrying everything its `Status` needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +126,8 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    /// Boxed: errors travel in every `Result` of the request path, and most have none.
+    pub details: Option<Box<StatusDetails>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -28,8 +142,8 @@ impl ApiError {
         }
     }
 
-    fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+    pub fn with_details(mut self, details: StatusDetails) -> Self {
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -53,12 +167,24 @@ impl ApiError {
             "NotFound",
             format!("the server could not find the requested resource ({path})"),
         )
-        .with_details(json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}))
+        .with_details(StatusDetails {
+            causes: vec![StatusCause {
+                reason: "UnexpectedServerResponse".into(),
+                message: "404 page not found".into(),
+                field: String::new(),
+            }],
+            ..Default::default()
+        })
     }
 
     pub fn namespace_not_found(ns: &str) -> Self {
-        Self::new(404, "NotFound", format!("namespaces \"{ns}\" not found"))
-            .with_details(json!({"name": ns, "kind": "namespaces"}))
+        Self::new(404, "NotFound", format!("namespaces \"{ns}\" not found")).with_details(
+            StatusDetails {
+                name: ns.into(),
+                kind: "namespaces".into(),
+                ..Default::default()
+            },
+        )
     }
 
     pub fn already_exists(info: &ResourceInfo, name: &str) -> Self {
@@ -97,24 +223,27 @@ impl ApiError {
     /// name the kind (not the resource), and each cause's message is the error without its
     /// field path, which the cause carries separately.
     pub fn invalid(info: &ResourceInfo, name: &str, errs: &[FieldError]) -> Self {
-        let causes: Vec<Value> = errs
+        let causes: Vec<StatusCause> = errs
             .iter()
             .map(|e| {
                 let full = e.message();
                 let prefix = format!("{}: ", e.field);
                 let body = full.strip_prefix(&prefix).unwrap_or(&full).to_string();
-                json!({
-                    "reason": e.kind.reason(),
-                    "message": body,
-                    "field": e.field,
-                })
+                StatusCause {
+                    reason: e.kind.reason().to_string(),
+                    message: body,
+                    field: e.field.clone(),
+                }
             })
             .collect();
         let joined = api_types::validation::aggregate_message(errs);
-        let mut d = json!({"name": name, "kind": info.kind, "causes": causes});
-        if !info.group.is_empty() {
-            d["group"] = Value::String(info.group.to_string());
-        }
+        let d = StatusDetails {
+            name: name.into(),
+            group: info.group.into(),
+            kind: info.kind.into(),
+            causes,
+            ..Default::default()
+        };
         Self::new(
             422,
             "Invalid",
@@ -183,43 +312,40 @@ impl ApiError {
         Self::new(503, "ServiceUnavailable", message)
     }
 
-    /// The `metav1.Status` body.
-    pub fn to_status(&self) -> Value {
-        let mut status = json!({
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        });
-        if let Some(d) = &self.details {
-            status["details"] = d.clone();
-        }
+    /// The `metav1.Status` body's bytes, as sent.
+    pub fn status_bytes(&self) -> Vec<u8> {
         // An error upstream did not classify (reason `Unknown`) has no reason at all.
-        if self.reason.is_empty() {
-            if let Some(m) = status.as_object_mut() {
-                m.remove("reason");
-            }
-        }
-        status
+        status_bytes(
+            Outcome::Failure,
+            &self.message,
+            self.reason,
+            self.details.as_deref(),
+            self.code,
+        )
+    }
+
+    /// The `metav1.Status` body as a JSON value (fields in upstream's order), for embedding
+    /// in a watch `ERROR` event.
+    pub fn to_status(&self) -> Value {
+        serde_json::from_slice(&self.status_bytes()).expect("a Status is valid JSON")
     }
 
     pub fn to_response(&self) -> HttpResponse {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(code)
             .content_type("application/json")
-            .body(self.to_status().to_string())
+            .body(self.status_bytes())
     }
 }
 
-fn details(info: &ResourceInfo, name: &str) -> Value {
-    let mut d = json!({"name": name, "kind": info.plural});
-    if !info.group.is_empty() {
-        d["group"] = Value::String(info.group.to_string());
+/// The details of an error about one object: its name, group and resource.
+fn details(info: &ResourceInfo, name: &str) -> StatusDetails {
+    StatusDetails {
+        name: name.into(),
+        group: info.group.into(),
+        kind: info.plural.into(),
+        ..Default::default()
     }
-    d
 }
 
 #[cfg(test)]
@@ -278,5 +404,46 @@ mod tests {
         assert!(s["message"].as_str().unwrap().starts_with(
             "Operation cannot be fulfilled on configmaps \"c\": the object has been modified"
         ));
+    }
+
+    /// The bytes upstream's apiserver writes for these errors (field order and the
+    /// trailing newline of Go's `json.Encoder`), compared whole as some clients do.
+    #[test]
+    fn status_bodies_are_upstreams_bytes() {
+        let pods = find("", "v1", "pods").unwrap();
+        let body = String::from_utf8(ApiError::not_found(pods, "x").status_bytes()).unwrap();
+        assert_eq!(
+            body,
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"pods \\\"x\\\" not found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"x\",\"kind\":\"pods\"},\"code\":404}\n"
+        );
+        let deploy = find("apps", "v1", "deployments").unwrap();
+        let body =
+            String::from_utf8(ApiError::already_exists(deploy, "web").status_bytes()).unwrap();
+        assert_eq!(
+            body,
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"deployments.apps \\\"web\\\" already exists\",\"reason\":\"AlreadyExists\",\"details\":{\"name\":\"web\",\"group\":\"apps\",\"kind\":\"deployments\"},\"code\":409}\n"
+        );
+        use api_types::validation::{ErrorKind, FieldError};
+        let cms = find("", "v1", "configmaps").unwrap();
+        let err = FieldError {
+            kind: ErrorKind::Required,
+            field: "metadata.name".into(),
+            value: None,
+            detail: "name or generateName is required".into(),
+        };
+        let body = String::from_utf8(ApiError::invalid(cms, "", &[err]).status_bytes()).unwrap();
+        assert_eq!(
+            body,
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"ConfigMap \\\"\\\" is invalid: metadata.name: Required value: name or generateName is required\",\"reason\":\"Invalid\",\"details\":{\"kind\":\"ConfigMap\",\"causes\":[{\"reason\":\"FieldValueRequired\",\"message\":\"Required value: name or generateName is required\",\"field\":\"metadata.name\"}]},\"code\":422}\n"
+        );
+    }
+
+    #[test]
+    fn success_status_has_no_message_or_reason() {
+        let body = status_bytes(Outcome::Success, "", "", None, 201);
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"code\":201}\n"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! requests reach the handlers once etcd is connected. `main.rs` only parses flags and waits
 //! for a signal.
 
+pub mod admission;
 pub mod bootstrap;
 pub mod cache;
 pub mod discovery;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod object;
 pub mod openapi;
 pub mod proxy;
+pub mod registry;
 pub mod request;
 pub mod rest;
 pub mod storage;
@@ -551,13 +553,17 @@ async fn serve_resource(
             rest::get(st, req, rr, q, n).await
         }
         ("POST", None, None) if info.group.is_empty() && info.plural == "bindings" => {
-            rest::bind(st, req, rr, None, body).await
+            verb_allowed("create")?;
+            rest::bind(st, req, rr, q, None, body).await
         }
         ("POST", None, None) => {
             verb_allowed("create")?;
             rest::create(st, req, rr, q, body).await
         }
-        ("POST", Some(n), Some("binding")) => rest::bind(st, req, rr, Some(n), body).await,
+        ("POST", Some(n), Some("binding")) => {
+            verb_allowed("create")?;
+            rest::bind(st, req, rr, q, Some(n), body).await
+        }
         ("PUT", Some(n), _) => {
             verb_allowed("update")?;
             rest::update(st, req, rr, q, n, body).await

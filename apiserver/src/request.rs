@@ -95,7 +95,10 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
         [p, n, s] => (*p, Some(n.to_string()), Some(s.to_string())),
         _ => return Route::NotFound,
     };
-    let Some(info) = resources::find(group, version, plural) else {
+    // A kind without a registration (and so without a strategy) is not served.
+    let Some(info) =
+        resources::find(group, version, plural).filter(|i| crate::registry::kinds::of(i).is_some())
+    else {
         return Route::NotFound;
     };
     if namespace.is_some() && !info.namespaced {

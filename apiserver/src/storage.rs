@@ -256,6 +256,12 @@ impl Storage {
         }
     }
 
+    /// The key of `rel` (`<namespace>/<name>` or `<name>`, as the watch cache and continue
+    /// tokens name objects) in a resource.
+    pub fn relative_key(&self, storage_plural: &str, rel: &str) -> String {
+        format!("{}/{}/{}", self.prefix, storage_plural, rel)
+    }
+
     fn observe(&self, op: &'static str, ty: &str, started: Instant) {
         self.metrics
             .etcd_request_duration

@@ -3,11 +3,9 @@
 //! upstream's decoder does, before the object is validated and stored.
 
 use api_types::resources::ResourceInfo;
-use k8s_openapi::api::{
-    apps, autoscaling, batch, certificates, coordination, core, discovery, events, networking,
-    policy, rbac, scheduling, storage,
-};
 use serde_json::Value;
+
+use crate::registry::kinds;
 
 /// Why a body could not be decoded as its kind: the JSON path and serde's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +21,8 @@ pub struct Decoded {
     pub unknown_fields: Vec<String>,
 }
 
-fn roundtrip<T>(value: Value) -> Result<Decoded, DecodeError>
+/// Decodes `value` as `T` and re-encodes it; every registered kind's decoder is this.
+pub fn roundtrip<T>(value: Value) -> Result<Decoded, DecodeError>
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
@@ -140,65 +139,20 @@ pub fn duplicate_fields(body: &[u8]) -> Vec<String> {
     out
 }
 
-macro_rules! kinds {
-    ($info:expr, $value:expr, { $( ($g:literal, $v:literal, $k:literal) => $t:ty, )* }) => {
-        match ($info.group, $info.version, $info.kind) {
-            $( ($g, $v, $k) => roundtrip::<$t>($value), )*
-            // Every kind in the resource table is listed above; an unknown one is kept as is.
-            _ => Ok(Decoded { value: $value, unknown_fields: Vec::new() }),
-        }
-    };
-}
-
 /// Decodes `value` as `info`'s kind and re-encodes it. `apiVersion` and `kind` must already
-/// be set to `info`'s.
+/// be set to `info`'s. Kinds are decoded by their registration; routing serves no other.
 pub fn normalize(info: &ResourceInfo, value: Value) -> Result<Decoded, DecodeError> {
-    kinds!(info, value, {
-        ("", "v1", "Binding") => core::v1::Binding,
-        ("", "v1", "ConfigMap") => core::v1::ConfigMap,
-        ("", "v1", "Endpoints") => core::v1::Endpoints,
-        ("", "v1", "Event") => core::v1::Event,
-        ("", "v1", "LimitRange") => core::v1::LimitRange,
-        ("", "v1", "Namespace") => core::v1::Namespace,
-        ("", "v1", "Node") => core::v1::Node,
-        ("", "v1", "PersistentVolumeClaim") => core::v1::PersistentVolumeClaim,
-        ("", "v1", "PersistentVolume") => core::v1::PersistentVolume,
-        ("", "v1", "Pod") => core::v1::Pod,
-        ("", "v1", "PodTemplate") => core::v1::PodTemplate,
-        ("", "v1", "ReplicationController") => core::v1::ReplicationController,
-        ("", "v1", "ResourceQuota") => core::v1::ResourceQuota,
-        ("", "v1", "Secret") => core::v1::Secret,
-        ("", "v1", "ServiceAccount") => core::v1::ServiceAccount,
-        ("", "v1", "Service") => core::v1::Service,
-        ("apps", "v1", "ControllerRevision") => apps::v1::ControllerRevision,
-        ("apps", "v1", "DaemonSet") => apps::v1::DaemonSet,
-        ("apps", "v1", "Deployment") => apps::v1::Deployment,
-        ("apps", "v1", "ReplicaSet") => apps::v1::ReplicaSet,
-        ("apps", "v1", "StatefulSet") => apps::v1::StatefulSet,
-        ("autoscaling", "v1", "HorizontalPodAutoscaler") => autoscaling::v1::HorizontalPodAutoscaler,
-        ("autoscaling", "v2", "HorizontalPodAutoscaler") => autoscaling::v2::HorizontalPodAutoscaler,
-        ("autoscaling", "v1", "Scale") => autoscaling::v1::Scale,
-        ("batch", "v1", "CronJob") => batch::v1::CronJob,
-        ("batch", "v1", "Job") => batch::v1::Job,
-        ("certificates.k8s.io", "v1", "CertificateSigningRequest") => certificates::v1::CertificateSigningRequest,
-        ("coordination.k8s.io", "v1", "Lease") => coordination::v1::Lease,
-        ("discovery.k8s.io", "v1", "EndpointSlice") => discovery::v1::EndpointSlice,
-        ("events.k8s.io", "v1", "Event") => events::v1::Event,
-        ("networking.k8s.io", "v1", "IngressClass") => networking::v1::IngressClass,
-        ("networking.k8s.io", "v1", "Ingress") => networking::v1::Ingress,
-        ("networking.k8s.io", "v1", "NetworkPolicy") => networking::v1::NetworkPolicy,
-        ("policy", "v1", "PodDisruptionBudget") => policy::v1::PodDisruptionBudget,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => rbac::v1::ClusterRoleBinding,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => rbac::v1::ClusterRole,
-        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => rbac::v1::RoleBinding,
-        ("rbac.authorization.k8s.io", "v1", "Role") => rbac::v1::Role,
-        ("scheduling.k8s.io", "v1", "PriorityClass") => scheduling::v1::PriorityClass,
-        ("storage.k8s.io", "v1", "CSIDriver") => storage::v1::CSIDriver,
-        ("storage.k8s.io", "v1", "CSINode") => storage::v1::CSINode,
-        ("storage.k8s.io", "v1", "CSIStorageCapacity") => storage::v1::CSIStorageCapacity,
-        ("storage.k8s.io", "v1", "StorageClass") => storage::v1::StorageClass,
-        ("storage.k8s.io", "v1", "VolumeAttachment") => storage::v1::VolumeAttachment,
-    })
+    match kinds::lookup(info.group, info.version, info.kind) {
+        Some(k) => (k.decode)(value),
+        None => Err(DecodeError {
+            path: "kind".into(),
+            message: format!(
+                "no kind \"{}\" is registered for version \"{}\"",
+                info.kind,
+                info.api_version()
+            ),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,10 @@ pub async fn not_ready(boot: &Boot, req: &HttpRequest) -> HttpResponse {
         // (client-go, kubectl, kube-rs) wait Retry-After and try again.
         _ => {
             let mut e = ApiError::new(429, "TooManyRequests", "storage is (re)initializing");
-            e.details = Some(serde_json::json!({"retryAfterSeconds": 1}));
+            e = e.with_details(crate::error::StatusDetails {
+                retry_after_seconds: Some(1),
+                ..Default::default()
+            });
             let mut resp = e.to_response();
             resp.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,

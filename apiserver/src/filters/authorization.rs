@@ -148,15 +148,12 @@ pub fn forbidden(a: &Attributes, reason: &str) -> ApiError {
     };
     let mut e = ApiError::forbidden(message);
     if a.is_resource_request {
-        let mut details = serde_json::Map::new();
-        if let Some(n) = a.name.filter(|n| !n.is_empty()) {
-            details.insert("name".into(), n.into());
-        }
-        if !a.api_group.is_empty() {
-            details.insert("group".into(), a.api_group.into());
-        }
-        details.insert("kind".into(), a.resource.into());
-        e.details = Some(serde_json::Value::Object(details));
+        e = e.with_details(crate::error::StatusDetails {
+            name: a.name.unwrap_or("").to_string(),
+            group: a.api_group.to_string(),
+            kind: a.resource.to_string(),
+            ..Default::default()
+        });
     }
     e
 }
