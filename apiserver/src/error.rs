@@ -330,11 +330,25 @@ impl ApiError {
         serde_json::from_slice(&self.status_bytes()).expect("a Status is valid JSON")
     }
 
+    /// Upstream's `429` for storage that is not ready: clients wait `Retry-After` and retry.
+    pub fn storage_initializing() -> Self {
+        Self::new(429, "TooManyRequests", "storage is (re)initializing").with_details(
+            StatusDetails {
+                retry_after_seconds: Some(1),
+                ..Default::default()
+            },
+        )
+    }
+
     pub fn to_response(&self) -> HttpResponse {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(code)
-            .content_type("application/json")
-            .body(self.status_bytes())
+        let mut resp = HttpResponse::build(code);
+        resp.content_type("application/json");
+        // An error that names a retry delay says it in the header too, as upstream's.
+        if let Some(secs) = self.details.as_ref().and_then(|d| d.retry_after_seconds) {
+            resp.insert_header(("Retry-After", secs.to_string()));
+        }
+        resp.body(self.status_bytes())
     }
 }
 

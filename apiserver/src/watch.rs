@@ -103,11 +103,7 @@ pub async fn watch(
     // A cache that is (re)listing cannot tell what a watcher has missed: wait for it, then
     // answer as upstream does while its watch cache initializes.
     if st.cache.wait_synced(Duration::from_secs(3)).await.is_err() {
-        return Err(ApiError::new(
-            429,
-            "TooManyRequests",
-            "storage is (re)initializing",
-        ));
+        return Err(ApiError::storage_initializing());
     }
     // Consistent starting points wait for the cache to catch up with etcd.
     match (&start, requested.as_ref()) {

@@ -136,19 +136,7 @@ pub async fn not_ready(boot: &Boot, req: &HttpRequest) -> HttpResponse {
             .body(crate::discovery::version().to_string()),
         // Upstream's answer while a resource's watch cache is not initialized: clients
         // (client-go, kubectl, kube-rs) wait Retry-After and try again.
-        _ => {
-            let mut e = ApiError::new(429, "TooManyRequests", "storage is (re)initializing");
-            e = e.with_details(crate::error::StatusDetails {
-                retry_after_seconds: Some(1),
-                ..Default::default()
-            });
-            let mut resp = e.to_response();
-            resp.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from_static("1"),
-            );
-            resp
-        }
+        _ => ApiError::storage_initializing().to_response(),
     }
 }
 
