@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings up a local control plane on loopback: a real etcd and our kube-apiserver, writes a
 # kubeconfig, waits until the apiserver is ready, creates the example workload with kubectl,
-# then waits. Ctrl-C stops both. Installs what it needs from Debian's packages when missing
-# (etcd, and protoc, OpenSSL headers and pkg-config to build); needs kubectl on PATH.
+# then waits at a terminal (Ctrl-C stops both); in CI or a script it stops them and exits 0.
+# Installs what it needs from Debian's packages when missing (etcd, and protoc, OpenSSL
+# headers and pkg-config to build); needs kubectl on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +71,13 @@ if [ -z "$ready" ]; then
 fi
 kubectl apply -f manifests/examples/hello.yaml
 kubectl get all,configmaps -n hello
+kubectl get service kubernetes -n default
 echo
+if [ -n "${CI:-}" ] || [ ! -t 0 ]; then
+  # Not at a terminal (CI, a script): the cluster came up and ran the workload; stop it.
+  echo "local-up: not interactive, stopping etcd and the apiserver"
+  exit 0
+fi
 echo "Cluster is up. In another shell: export KUBECONFIG=$out/kubeconfig; kubectl get ns"
 echo "Logs: $out/apiserver.log, $out/etcd.log. Ctrl-C stops etcd and the apiserver."
 wait $api_pid

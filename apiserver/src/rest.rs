@@ -53,17 +53,24 @@ fn content_type(req: &HttpRequest) -> &str {
 
 /// Decodes a JSON, YAML or Kubernetes protobuf body into a JSON value.
 pub fn decode_body(req: &HttpRequest, body: &[u8]) -> ApiResult<Value> {
+    decode_body_checked(req, body).map(|(v, _)| v)
+}
+
+/// Decodes a body in one pass, with the fields a JSON body has twice (YAML bodies with
+/// duplicate keys fail to decode; protobuf has none).
+pub fn decode_body_checked(req: &HttpRequest, body: &[u8]) -> ApiResult<(Value, Vec<String>)> {
     let content_type = content_type(req);
     let media = content_type.split(';').next().unwrap_or("").trim();
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     match media {
-        "application/vnd.kubernetes.protobuf" => decode_protobuf(body),
-        "application/json" | "" | "*/*" => serde_json::from_slice(body).map_err(|e| {
+        "application/vnd.kubernetes.protobuf" => Ok((decode_protobuf(body)?, Vec::new())),
+        "application/json" | "" | "*/*" => typed::parse_json(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't decode the request body as JSON: {e}"))
         }),
         "application/yaml" | "application/x-yaml" | "text/yaml" => serde_yaml::from_slice(body)
+            .map(|v| (v, Vec::new()))
             .map_err(|e| {
                 ApiError::bad_request(format!("couldn't decode the request body as YAML: {e}"))
             }),
@@ -273,8 +280,9 @@ pub async fn create(
     let ns = require_namespace(rr)?;
     let info = rr.info;
     let validation = FieldValidation::from_query(q)?;
-    let decoded = typed_object(info, decode_body(req, body)?)?;
-    let warnings = validation.enforce(info, &decoded, body_duplicates(req, body))?;
+    let (value, duplicates) = decode_body_checked(req, body)?;
+    let decoded = typed_object(info, value)?;
+    let warnings = validation.enforce(info, &decoded, duplicates)?;
     let obj = to_storage(info, decoded.value)?;
     let manager = manager_of(req, q);
     let user = crate::filters::user_of(req);
@@ -304,8 +312,9 @@ pub async fn update(
         return object_response(req, q, info, 200, scale, &[]);
     }
     let validation = FieldValidation::from_query(q)?;
-    let decoded = typed_object(info, decode_body(req, body)?)?;
-    let warnings = validation.enforce(info, &decoded, body_duplicates(req, body))?;
+    let (value, duplicates) = decode_body_checked(req, body)?;
+    let decoded = typed_object(info, value)?;
+    let warnings = validation.enforce(info, &decoded, duplicates)?;
     let mut obj = decoded.value;
     check_identity(info, &mut obj, name, ns)?;
     let wanted_rv = precondition(&obj)?;

@@ -63,80 +63,117 @@ fn field_path(path: &serde_ignored::Path) -> String {
 
 /// Fields that appear twice in one JSON object of `body` (the last one wins when decoding).
 pub fn duplicate_fields(body: &[u8]) -> Vec<String> {
-    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
-    struct Seed<'a> {
-        path: String,
-        out: &'a mut Vec<String>,
+    parse_json(body).map(|(_, d)| d).unwrap_or_default()
+}
+
+/// Where in a document a value is, as a chain on the stack: paths are only rendered when a
+/// duplicate is found, so parsing allocates nothing for them.
+#[derive(Clone, Copy)]
+enum Seg<'p> {
+    Root,
+    Key(&'p str, &'p Seg<'p>),
+    Index(usize, &'p Seg<'p>),
+}
+
+impl Seg<'_> {
+    /// `spec.containers[0].name`, as upstream names fields in messages.
+    fn render(&self) -> String {
+        match self {
+            Seg::Root => String::new(),
+            Seg::Key(k, parent) => {
+                let p = parent.render();
+                if p.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{p}.{k}")
+                }
+            }
+            Seg::Index(i, parent) => format!("{}[{i}]", parent.render()),
+        }
     }
-    impl<'de> DeserializeSeed<'de> for Seed<'_> {
-        type Value = ();
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+}
+
+/// Parses a JSON body into a value in one pass, noting the fields that appear twice in one
+/// object (the last one wins, as in `serde_json::from_slice`), so a write reads its body once.
+pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    struct Seed<'p, 'o> {
+        at: &'p Seg<'p>,
+        dups: &'o mut Vec<String>,
+    }
+    impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+        type Value = Value;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
             d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for Seed<'_> {
-        type Value = ();
+    impl<'de> Visitor<'de> for Seed<'_, '_> {
+        type Value = Value;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("any JSON value")
+            f.write_str("any valid JSON value")
         }
-        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-            Ok(())
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
         }
-        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-            Ok(())
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
         }
-        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-            Ok(())
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
         }
-        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-            Ok(())
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
         }
-        fn visit_str<E>(self, _: &str) -> Result<(), E> {
-            Ok(())
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
         }
-        fn visit_unit<E>(self) -> Result<(), E> {
-            Ok(())
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            let mut i = 0;
-            while seq
-                .next_element_seed(Seed {
-                    path: format!("{}[{i}]", self.path),
-                    out: self.out,
-                })?
-                .is_some()
-            {
-                i += 1;
-            }
-            Ok(())
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-            let mut seen = std::collections::HashSet::new();
-            while let Some(key) = map.next_key::<String>()? {
-                let path = if self.path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{}.{key}", self.path)
-                };
-                if !seen.insert(key) {
-                    self.out.push(path.clone());
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+            loop {
+                let at = Seg::Index(items.len(), self.at);
+                match seq.next_element_seed(Seed {
+                    at: &at,
+                    dups: &mut *self.dups,
+                })? {
+                    Some(v) => items.push(v),
+                    None => return Ok(Value::Array(items)),
                 }
-                map.next_value_seed(Seed {
-                    path,
-                    out: self.out,
-                })?;
             }
-            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut obj = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let at = Seg::Key(&key, self.at);
+                let v = map.next_value_seed(Seed {
+                    at: &at,
+                    dups: &mut *self.dups,
+                })?;
+                if obj.contains_key(&key) {
+                    self.dups.push(at.render());
+                }
+                obj.insert(key, v);
+            }
+            Ok(Value::Object(obj))
         }
     }
-    let mut out = Vec::new();
+    let mut dups = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(body);
-    let _ = Seed {
-        path: String::new(),
-        out: &mut out,
+    let value = Seed {
+        at: &Seg::Root,
+        dups: &mut dups,
     }
-    .deserialize(&mut de);
-    out
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok((value, dups))
 }
 
 /// Decodes `value` as `info`'s kind and re-encodes it. `apiVersion` and `kind` must already
@@ -186,6 +223,31 @@ mod tests {
         assert_eq!(
             normalize(pods, v).unwrap().unknown_fields,
             vec!["spec.containers[0].colour"]
+        );
+    }
+
+    #[test]
+    fn one_pass_parsing_equals_serde_json_and_finds_duplicates() {
+        let body = br#"{"b": 1, "a": [true, null, 1.5, -3, "x", {"k": {}, "k": []}], "b": 2}"#;
+        let (v, dups) = parse_json(body).unwrap();
+        assert_eq!(v, serde_json::from_slice::<Value>(body).unwrap());
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            serde_json::to_string(&serde_json::from_slice::<Value>(body).unwrap()).unwrap()
+        );
+        assert_eq!(dups, vec!["a[5].k", "b"]);
+        for bad in [&b"{"[..], b"[1,]", b"{} x", b"", b"{\"a\" 1}"] {
+            assert_eq!(
+                parse_json(bad).unwrap_err().to_string(),
+                serde_json::from_slice::<Value>(bad)
+                    .unwrap_err()
+                    .to_string()
+            );
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(
+            parse_json(deep.as_bytes()).is_err(),
+            "the recursion limit holds"
         );
     }
 
