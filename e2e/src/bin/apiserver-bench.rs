@@ -8,7 +8,7 @@
 //! error or at `--time-limit` (`apiserver-bench/procs.rs`). All traffic stays on 127.0.0.1.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,7 +30,8 @@ mod procs;
 mod writes;
 
 use procs::{
-    fd_count, loadavg, raise_nofile, rss_kib, start_apiserver, start_etcd, CpuMeter, Procs,
+    fd_count, loadavg, raise_nofile, rss_kib, start_apiserver, start_etcd, CpuMeter, PerfRecord,
+    Procs,
 };
 
 /// Benchmarks kube-apiserver against a raw etcd baseline.
@@ -66,6 +67,22 @@ struct Args {
     /// so far are printed.
     #[arg(long, default_value_t = 480)]
     time_limit: u64,
+    /// Records the apiserver with `perf record` during one timed phase into this file (then
+    /// `perf report -i FILE --no-children`).
+    #[arg(long)]
+    perf_record: Option<PathBuf>,
+    /// The phase `--perf-record` records.
+    #[arg(long, value_enum, default_value_t = Profiled::Creates)]
+    perf_phase: Profiled,
+}
+
+/// A timed apiserver phase that `--perf-record` can record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Profiled {
+    Creates,
+    Bindings,
+    Status,
+    Patches,
 }
 
 const NAMESPACE: &str = "bench";
@@ -757,6 +774,12 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
         ("etcd", etcd_b_pid.to_string()),
         ("bench", "self".to_string()),
     ];
+    let perf = match &args.perf_record {
+        Some(out) if args.perf_phase == Profiled::Creates => {
+            Some(PerfRecord::start(api_pid, out).await?)
+        }
+        _ => None,
+    };
     let cpu = CpuMeter::start(&all_cpu);
     let created = phase(
         &format!("apiserver pod creates x{n}"),
@@ -764,6 +787,9 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
     )
     .await?;
     let create_cpu = cpu.micros("apiserver", n);
+    if let Some(perf) = perf {
+        perf.stop().await?;
+    }
     let cpu = cpu.per(n);
     report.add(
         format!("apiserver pod creates/s (C={c}, N={n})"),
@@ -1061,6 +1087,10 @@ async fn run(args: &Args, procs: &mut Procs, dir: &Path, report: &mut Report) ->
         etcd_url: &url_b,
         api_pid,
         etcd_pid: etcd_b_pid,
+        perf: args
+            .perf_record
+            .as_deref()
+            .map(|out| (args.perf_phase, out)),
     };
     writes::write_paths(&target, args.updates.min(stored), c, report).await?;
     report.add(

@@ -343,3 +343,61 @@ pub(crate) fn raise_nofile(wanted: u64) -> Result<u64> {
     .context("raising RLIMIT_NOFILE")?;
     Ok(new)
 }
+
+/// `perf record` attached to one process for one phase (`--perf-record`): software CPU-clock
+/// samples (this machine's VMs have no hardware counters) with DWARF call graphs, so a release
+/// build without frame pointers still unwinds. Stopped with SIGINT so perf writes its file.
+pub(crate) struct PerfRecord {
+    child: Child,
+    out: PathBuf,
+}
+
+impl PerfRecord {
+    pub(crate) async fn start(pid: u32, out: &Path) -> Result<Self> {
+        let mut child = Command::new("perf")
+            .args(["record", "-e", "cpu-clock", "-F", "999"])
+            .args(["--call-graph", "dwarf,16384", "-o"])
+            .arg(out)
+            .arg("-p")
+            .arg(pid.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting perf (apt-get install -y linux-perf)")?;
+        // perf needs a moment to attach before the phase starts.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Some(status) = child.try_wait()? {
+            bail!("perf record -p {pid} exited at start with {status}");
+        }
+        eprintln!("perf recording pid {pid} into {}", out.display());
+        Ok(PerfRecord {
+            child,
+            out: out.to_path_buf(),
+        })
+    }
+
+    pub(crate) async fn stop(mut self) -> Result<()> {
+        use rustix::process::{kill_process, Pid, Signal};
+        let pid = self
+            .child
+            .id()
+            .and_then(|p| Pid::from_raw(i32::try_from(p).ok()?))
+            .context("perf is running")?;
+        kill_process(pid, Signal::INT).context("stopping perf")?;
+        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
+            Ok(status) => {
+                eprintln!("perf wrote {} ({})", self.out.display(), status?);
+                Ok(())
+            }
+            Err(_) => {
+                let _ = self.child.kill().await;
+                bail!(
+                    "perf did not finish writing {} within 60s",
+                    self.out.display()
+                )
+            }
+        }
+    }
+}

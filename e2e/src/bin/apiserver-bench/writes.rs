@@ -6,6 +6,7 @@
 //! latency, the CPU per operation of every process, and the apiserver/etcd ratio.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +17,8 @@ use kube::Client;
 use serde_json::{json, Value};
 
 use super::{
-    get_text, percentile, phase, pod_name, pods_path, CpuMeter, Report, Throughput, NAMESPACE,
+    get_text, percentile, phase, pod_name, pods_path, CpuMeter, PerfRecord, Profiled, Report,
+    Throughput, NAMESPACE,
 };
 
 /// Where the raw counterparts write: outside the apiserver's `/registry/`, so its watch cache
@@ -32,6 +34,8 @@ pub(crate) struct Target<'a> {
     pub etcd_url: &'a str,
     pub api_pid: u32,
     pub etcd_pid: u32,
+    /// `--perf-record`: the phase to record and the file.
+    pub perf: Option<(Profiled, &'a Path)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +74,14 @@ impl Write {
             Write::Binding => "POST pods/<name>/binding",
             Write::Status => "PUT pods/<name>/status",
             Write::MergePatch => "PATCH merge-patch+json, one label",
+        }
+    }
+
+    fn profiled(self) -> Profiled {
+        match self {
+            Write::Binding => Profiled::Bindings,
+            Write::Status => Profiled::Status,
+            Write::MergePatch => Profiled::Patches,
         }
     }
 
@@ -429,6 +441,10 @@ pub(crate) async fn write_paths(
     for w in [Write::Binding, Write::Status, Write::MergePatch] {
         let reqs = requests(w, t.client, n).await?;
         let body_bytes = reqs.iter().map(|r| r.body.len()).sum::<usize>() / n;
+        let perf = match t.perf {
+            Some((p, out)) if p == w.profiled() => Some(PerfRecord::start(t.api_pid, out).await?),
+            _ => None,
+        };
         let cpu = CpuMeter::start(&all);
         let api = phase(
             &format!("apiserver {} x{n}", w.plural()),
@@ -436,6 +452,9 @@ pub(crate) async fn write_paths(
         )
         .await?;
         let api_cpu = cpu.micros("apiserver", n);
+        if let Some(perf) = perf {
+            perf.stop().await?;
+        }
         let cpu = cpu.per(n);
         check_applied(w, t.client, n).await?;
         let (plural, tag) = (w.plural(), w.tag());
