@@ -503,3 +503,53 @@ pub(crate) async fn write_paths(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[tokio::test]
+    async fn timed_runs_every_index_once() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let t = timed(100, 7, move |i| {
+            let s = s.clone();
+            async move {
+                s.lock().expect("not poisoned").push(i);
+                Ok(())
+            }
+        })
+        .await
+        .expect("no operation fails");
+        let mut seen = seen.lock().expect("not poisoned").clone();
+        seen.sort();
+        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+        assert_eq!(t.lat.len(), 100);
+        assert!(t.per_sec > 0.0);
+    }
+
+    #[tokio::test]
+    async fn timed_fails_on_a_failed_operation() {
+        let err = timed(50, 4, |i| async move {
+            ensure!(i != 17, "boom");
+            Ok(())
+        })
+        .await
+        .err()
+        .expect("operation 17 fails");
+        assert!(format!("{err:#}").contains("operation 17: boom"), "{err:#}");
+    }
+
+    #[test]
+    fn status_ips_are_consistent() {
+        for i in [0, 1, 249, 250, 9999] {
+            let s = running_status(i);
+            assert_eq!(s["podIPs"][0]["ip"], s["podIP"]);
+            assert_eq!(s["hostIPs"][0]["ip"], s["hostIP"]);
+            let ip: std::net::Ipv4Addr = s["podIP"].as_str().unwrap().parse().unwrap();
+            assert_eq!(ip.octets()[..2], [10, 244]);
+        }
+        assert_ne!(running_status(0)["podIP"], running_status(250)["podIP"]);
+    }
+}
