@@ -285,15 +285,36 @@ impl<'a> Store<'a> {
         F: FnMut(Option<&Value>) -> ApiResult<Decision>,
     {
         let key = self.key(name);
+        // The first guess is the watch cache's copy, as upstream's GuaranteedUpdate does: it
+        // saves an etcd read per write, and the write's mod-revision compare catches a stale
+        // guess, whose failed transaction returns what etcd holds for the next try. A guess
+        // that would fail a precondition, find nothing, change nothing or serve a dry run is
+        // checked against etcd first, since only etcd may decide those.
+        let mut known: Option<(Option<StoredKv>, bool)> = if opts.dry_run {
+            None
+        } else {
+            self.cached_kv(&key, name).map(|kv| (Some(kv), true))
+        };
         loop {
-            let current = self.st.storage.get(&key, self.sinfo.plural).await?;
+            let (current, guessed) = match known.take() {
+                Some(k) => k,
+                None => (self.st.storage.get(&key, self.sinfo.plural).await?, false),
+            };
             let old = current.as_ref().map(decode_stored).transpose()?;
             if let (Some(want), Some(kv)) = (precondition, &current) {
                 if want != kv.mod_revision {
+                    if guessed {
+                        continue;
+                    }
                     return Err(ApiError::modified(self.info, name));
                 }
             }
-            let decision = decide(old.as_ref())?;
+            let decision = match decide(old.as_ref()) {
+                // Refusals (a uid precondition, validation against the old object) and
+                // no-ops are only final on etcd's copy.
+                Err(_) | Ok(Decision::Unchanged(_)) if guessed => continue,
+                d => d?,
+            };
             let outcome = match (decision, &current) {
                 (Decision::Unchanged(obj), _) => return Ok((200, obj)),
                 (Decision::Create(obj), None) => {
@@ -312,7 +333,10 @@ impl<'a> Store<'a> {
                             return Ok((201, obj));
                         }
                         // Created meanwhile: decide again on what is there now.
-                        WriteOutcome::Conflict(_) => continue,
+                        WriteOutcome::Conflict(now) => {
+                            known = Some((now, false));
+                            continue;
+                        }
                     }
                 }
                 (Decision::Create(_), Some(_)) | (_, None) => {
@@ -329,23 +353,44 @@ impl<'a> Store<'a> {
                 }
             };
             match outcome {
-                Some(obj) => return Ok((200, obj)),
-                None if precondition.is_some() => return Err(ApiError::modified(self.info, name)),
-                None => continue,
+                Ok(obj) => return Ok((200, obj)),
+                // A stale guess, not the caller's precondition: try again on etcd's copy.
+                Err(now) if guessed => known = Some((now, false)),
+                Err(_) if precondition.is_some() => {
+                    return Err(ApiError::modified(self.info, name))
+                }
+                Err(now) => known = Some((now, false)),
             }
         }
     }
 
-    /// Writes (or removes) over `current` on its mod revision. `None`: someone else wrote first.
+    /// The watch cache's copy of `name` as etcd would return it (its bytes carry the
+    /// resourceVersion, which decoding overwrites with the same value).
+    fn cached_kv(&self, key: &str, name: &str) -> Option<StoredKv> {
+        let rc = self.st.cache.resource(self.sinfo.plural)?;
+        let rel = match self.namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.to_string(),
+        };
+        let o = rc.get(&rel)?;
+        Some(StoredKv {
+            key: key.as_bytes().to_vec(),
+            value: o.json.to_vec(),
+            mod_revision: o.rv,
+        })
+    }
+
+    /// Writes (or removes) over `current` on its mod revision. `Err`: someone else wrote
+    /// first, and this is what etcd holds now (`None`: nothing).
     async fn write(
         &self,
         current: &StoredKv,
         mut obj: Value,
         remove: bool,
         dry_run: bool,
-    ) -> ApiResult<Option<Value>> {
+    ) -> ApiResult<Result<Value, Option<StoredKv>>> {
         if dry_run {
-            return Ok(Some(obj));
+            return Ok(Ok(obj));
         }
         let key = String::from_utf8_lossy(&current.key).into_owned();
         let outcome = if remove {
@@ -367,10 +412,10 @@ impl<'a> Store<'a> {
         match outcome {
             WriteOutcome::Written(rev) if !remove => {
                 set_resource_version(&mut obj, rev);
-                Ok(Some(obj))
+                Ok(Ok(obj))
             }
-            WriteOutcome::Written(_) => Ok(Some(obj)),
-            WriteOutcome::Conflict(_) => Ok(None),
+            WriteOutcome::Written(_) => Ok(Ok(obj)),
+            WriteOutcome::Conflict(now) => Ok(Err(now)),
         }
     }
 
