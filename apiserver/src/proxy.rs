@@ -872,7 +872,9 @@ async fn read_limited(body: Incoming, limit: usize) -> String {
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-fn tls_connector() -> Result<&'static SslConnector, String> {
+/// The HTTP/1.1 TLS client setup of the apiserver's outgoing connections (kubelets, pods,
+/// and its own loopback client in `bootstrap`), which do not verify the peer's certificate.
+pub(crate) fn tls_connector() -> Result<&'static SslConnector, String> {
     static CONNECTOR: OnceLock<Result<SslConnector, String>> = OnceLock::new();
     CONNECTOR
         .get_or_init(|| {

@@ -224,11 +224,12 @@ impl TestCluster {
     }
 }
 
-/// An apiserver on its own runtime, stopped when dropped.
+/// An apiserver on its own runtime. Dropped, its runtime ends at once, as a crash would:
+/// nothing is cleaned up (`stop` is the graceful way).
 pub struct TestApiserver {
     server: Option<apiserver::RunningServer>,
     runtime: Option<tokio::runtime::Runtime>,
-    /// `https://127.0.0.1:<port>`.
+    /// `https://<bind address>:<port>`.
     pub url: String,
     /// A kubeconfig naming `url`, the serving CA and `TEST_TOKEN`.
     pub kubeconfig: PathBuf,
@@ -237,15 +238,27 @@ pub struct TestApiserver {
 }
 
 impl TestApiserver {
-    /// Starts an apiserver on `etcd`, with its certificates in `dir/certs<suffix>` and its
-    /// kubeconfig at `dir/kubeconfig<suffix>`.
     async fn start(etcd: &str, dir: &Path, suffix: &str, extra_flags: &[&str]) -> Result<Self> {
+        let bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_at(etcd, dir, suffix, bind, extra_flags).await
+    }
+
+    /// Starts an apiserver on `etcd` bound at `bind` (port 0: a free one), with its
+    /// certificates in `dir/certs<suffix>` and its kubeconfig at `dir/kubeconfig<suffix>`,
+    /// and waits until it is ready.
+    pub async fn start_at(
+        etcd: &str,
+        dir: &Path,
+        suffix: &str,
+        bind: SocketAddr,
+        extra_flags: &[&str],
+    ) -> Result<Self> {
         let cert_dir = dir.join(format!("certs{suffix}"));
         let mut args = vec![
             "kube-apiserver".to_string(),
             format!("--etcd-servers={etcd}"),
-            "--bind-address=127.0.0.1".to_string(),
-            "--secure-port=0".to_string(),
+            format!("--bind-address={}", bind.ip()),
+            format!("--secure-port={}", bind.port()),
             format!("--cert-dir={}", cert_dir.display()),
         ];
         args.extend(extra_flags.iter().map(|s| s.to_string()));
@@ -271,10 +284,10 @@ impl TestApiserver {
             Ok(s) => s,
             Err(e) => {
                 runtime.shutdown_background();
-                return Err(e.context("starting the apiserver"));
+                return Err(e.context(format!("starting the apiserver on {bind}")));
             }
         };
-        let url = format!("https://127.0.0.1:{}", server.local_addr().port());
+        let url = format!("https://{}", server.local_addr());
         let ca_file = cert_dir.join("apiserver.crt");
         let kubeconfig = dir.join(format!("kubeconfig{suffix}"));
         std::fs::write(&kubeconfig, kubeconfig_yaml(&url, &ca_file, TEST_TOKEN))?;
@@ -287,7 +300,15 @@ impl TestApiserver {
         })
     }
 
-    /// Stops the apiserver.
+    /// Where it serves.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server
+            .as_ref()
+            .expect("the apiserver runs until stop")
+            .local_addr()
+    }
+
+    /// Stops the apiserver gracefully.
     pub async fn stop(mut self) {
         if let (Some(server), Some(rt)) = (self.server.take(), self.runtime.as_ref()) {
             let _ = rt.spawn(server.stop()).await;
@@ -313,6 +334,16 @@ impl Drop for TestCluster {
             rt.shutdown_background();
         }
     }
+}
+
+/// A kube-rs client from a test kubeconfig (`TestCluster::kubeconfig` or a second
+/// apiserver's).
+pub async fn kube_client(kubeconfig: &Path) -> kube::Client {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig readable");
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("kubeconfig valid");
+    kube::Client::try_from(cfg).expect("client builds")
 }
 
 /// A kubeconfig with one cluster, one token user and one current context named `test`.

@@ -14,11 +14,7 @@ use kube::Client;
 use serde_json::json;
 
 async fn client(c: &TestCluster) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(&c.kubeconfig).expect("kubeconfig readable");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig valid");
-    Client::try_from(cfg).expect("client builds")
+    e2e::kube_client(&c.kubeconfig).await
 }
 
 fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {

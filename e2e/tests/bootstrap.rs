@@ -3,78 +3,46 @@
 //! whose Endpoints and EndpointSlice name every live apiserver: two apiservers on one etcd
 //! both appear, a crashed one drops out once its lease expires, a stopped one at once.
 
-use std::net::{IpAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use apiserver::bootstrap::loopback::{Loopback, Response};
-use e2e::TestEtcd;
+use e2e::{TestApiserver, TestEtcd};
 use serde_json::Value;
 
 /// The endpoint lease's lifetime in this test (upstream's is 15 s); renewed every 2 s.
 const TTL: Duration = Duration::from_secs(3);
 const INTERVAL: Duration = Duration::from_secs(2);
 
-/// One apiserver on a runtime of its own, so that dropping the runtime is a crash: no
-/// shutdown step runs, and its endpoint lease is left to expire.
+/// One apiserver on a runtime of its own, so that dropping it is a crash: no shutdown step
+/// runs, and its endpoint lease is left to expire.
 struct Apiserver {
-    runtime: Option<tokio::runtime::Runtime>,
-    server: Option<apiserver::RunningServer>,
+    api: TestApiserver,
     client: Loopback,
 }
 
 impl Apiserver {
     async fn start(etcd: &TestEtcd, ip: IpAddr, port: u16, dir: &Path) -> Result<Self> {
-        let options = apiserver::Options::try_parse_from([
-            "kube-apiserver".to_string(),
-            format!("--etcd-servers={}", etcd.endpoint),
-            format!("--bind-address={ip}"),
-            format!("--secure-port={port}"),
-            format!("--cert-dir={}", dir.join(format!("certs-{ip}")).display()),
-            format!("--endpoint-reconciler-ttl={}s", TTL.as_secs()),
-        ])?;
-        let (runtime, started) = tokio::task::spawn_blocking(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("building an apiserver's runtime");
-            let started = runtime.block_on(async {
-                let server = apiserver::start(options).await?;
-                server.wait_ready(Duration::from_secs(60)).await?;
-                Ok::<_, anyhow::Error>(server)
-            });
-            (runtime, started)
-        })
+        let ttl = format!("--endpoint-reconciler-ttl={}s", TTL.as_secs());
+        let api = TestApiserver::start_at(
+            &etcd.endpoint,
+            dir,
+            &format!("-{ip}"),
+            SocketAddr::new(ip, port),
+            &[&ttl],
+        )
         .await?;
-        let server = match started {
-            Ok(s) => s,
-            Err(e) => {
-                runtime.shutdown_background();
-                return Err(e.context(format!("starting the apiserver on {ip}:{port}")));
-            }
-        };
         Ok(Apiserver {
-            client: Loopback::new(server.local_addr(), e2e::TEST_TOKEN.to_string()),
-            runtime: Some(runtime),
-            server: Some(server),
+            client: Loopback::new(api.local_addr(), e2e::TEST_TOKEN.to_string()),
+            api,
         })
     }
 
     /// A graceful stop: it takes itself out of the endpoints before it goes.
-    async fn stop(mut self) {
-        if let (Some(server), Some(rt)) = (self.server.take(), self.runtime.as_ref()) {
-            let _ = rt.spawn(server.stop()).await;
-        }
-    }
-}
-
-impl Drop for Apiserver {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+    async fn stop(self) {
+        self.api.stop().await;
     }
 }
 

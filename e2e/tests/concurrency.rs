@@ -20,11 +20,7 @@ const LOCKSTEP_ROUNDS: usize = 5;
 const FREE_APPENDS: usize = 10;
 
 async fn client(kubeconfig: &std::path::Path) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig readable");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig valid");
-    Client::try_from(cfg).expect("client builds")
+    e2e::kube_client(kubeconfig).await
 }
 
 /// What one writer's PUT came to.

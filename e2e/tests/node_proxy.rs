@@ -18,11 +18,7 @@ use tokio::io::AsyncReadExt as _;
 const LOG: &str = "line one\nline two\n";
 
 async fn client(c: &TestCluster) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(&c.kubeconfig).expect("kubeconfig readable");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig valid");
-    Client::try_from(cfg).expect("client builds")
+    e2e::kube_client(&c.kubeconfig).await
 }
 
 /// A GET through the client: the body, or the error Status.

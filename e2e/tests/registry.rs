@@ -7,11 +7,7 @@ use kube::Client;
 use serde_json::{json, Value};
 
 async fn client(c: &TestCluster) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(&c.kubeconfig).expect("kubeconfig readable");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig valid");
-    Client::try_from(cfg).expect("client builds")
+    e2e::kube_client(&c.kubeconfig).await
 }
 
 /// Sends one request and returns the status code and the body as sent, whatever the code.

@@ -24,11 +24,7 @@ const OBJECTS: usize = 20;
 const WATCHERS: usize = 3;
 
 async fn client(kubeconfig: &std::path::Path) -> Client {
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig readable");
-    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-        .await
-        .expect("kubeconfig valid");
-    Client::try_from(cfg).expect("client builds")
+    e2e::kube_client(kubeconfig).await
 }
 
 /// One change in etcd's history of the namespace's ConfigMaps.

@@ -4,13 +4,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use serde_json::Value;
 
 /// How long one loopback request may take, connection included.
@@ -108,7 +106,9 @@ impl Loopback {
         let tcp = tokio::net::TcpStream::connect(self.addr)
             .await
             .map_err(|e| e.to_string())?;
-        let ssl = connector()?
+        // The serving certificate is not verified: the peer is this very process on a loopback
+        // or bound address, and a certificate given by `--tls-cert-file` may not name it.
+        let ssl = crate::proxy::tls_connector()?
             .configure()
             .map_err(|e| e.to_string())?
             .verify_hostname(false)
@@ -156,22 +156,4 @@ impl Loopback {
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())),
         })
     }
-}
-
-/// The TLS client setup. The serving certificate is not verified: the peer is this very
-/// process on a loopback or bound address, so there is nobody in between to guard against,
-/// and a certificate given by `--tls-cert-file` may not name that address.
-fn connector() -> Result<&'static SslConnector, String> {
-    static CONNECTOR: OnceLock<Result<SslConnector, String>> = OnceLock::new();
-    CONNECTOR
-        .get_or_init(|| {
-            let mut b =
-                SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
-            b.set_verify(SslVerifyMode::NONE);
-            b.set_alpn_protos(b"\x08http/1.1")
-                .map_err(|e| e.to_string())?;
-            Ok(b.build())
-        })
-        .as_ref()
-        .map_err(Clone::clone)
 }
