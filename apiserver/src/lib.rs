@@ -489,7 +489,7 @@ async fn serve(
     use filters::request_info::Target;
     let route = match &info.target {
         Target::Proxy(pr) => return proxy::serve(st, req, payload, pr, query).await,
-        Target::Route(route) => route.clone(),
+        Target::Route(route) => route,
     };
     let body = if matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
         match payload.to_bytes_limited(rest::MAX_BODY).await {
@@ -504,11 +504,11 @@ async fn serve(
         bytes::Bytes::new()
     };
     match route {
-        Route::Resource(rr) => match serve_resource(st, req, &rr, query, method, &body).await {
+        Route::Resource(rr) => match serve_resource(st, req, rr, query, method, &body).await {
             Ok(r) => r,
             Err(e) => e.to_response(),
         },
-        other => serve_other(st, req, other, method).await,
+        other => serve_other(st, req, other.clone(), method).await,
     }
 }
 

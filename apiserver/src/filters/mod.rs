@@ -25,10 +25,10 @@ pub struct Chain {
     pub inflight: MaxInFlight,
 }
 
-/// What a request may proceed with: its user, and its in-flight slot if it took one.
+/// A request the chain let through, holding its in-flight slot (if it took one) until
+/// dropped.
 pub struct Admitted {
-    pub user: UserInfo,
-    pub _permit: Option<Permit>,
+    _permit: Option<Permit>,
 }
 
 impl Chain {
@@ -59,8 +59,8 @@ impl Chain {
     }
 
     /// Authentication, impersonation, max-in-flight and authorization for one request whose
-    /// info has been parsed. The user and the request info are left in the request's
-    /// extensions for the handlers (admission and managedFields read the user there).
+    /// info has been parsed. The user is left in the request's extensions for the handlers
+    /// (admission reads it there, through `user_of`).
     pub fn admit(
         &self,
         req: &HttpRequest,
@@ -80,12 +80,8 @@ impl Chain {
         self.authorization
             .check(&Attributes::of_request(&user, info))
             .map_err(|e| Box::new(e.to_response()))?;
-        req.extensions_mut().insert(user.clone());
-        req.extensions_mut().insert(info.clone());
-        Ok(Admitted {
-            user,
-            _permit: permit,
-        })
+        req.extensions_mut().insert(user);
+        Ok(Admitted { _permit: permit })
     }
 }
 
