@@ -1,7 +1,6 @@
-//! kubelet: will run pods in containerd over CRI, with static pods from
-//! /etc/kubernetes/manifests and logs/exec/port-forward on 10250. Not built yet.
+//! The kubelet binary (placeholder until the node agent lands): says it is not implemented.
 
 fn main() {
-    eprintln!("kubelet: not implemented yet; it will run pods in containerd over CRI");
+    eprintln!("kubelet: not implemented yet");
     std::process::exit(1);
 }
