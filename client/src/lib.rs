@@ -4,7 +4,9 @@
 
 pub mod api;
 pub mod config;
+pub mod daemon;
 pub mod events;
+pub mod expectations;
 pub mod informer;
 pub mod leaderelection;
 pub mod serving;
@@ -19,6 +21,7 @@ pub use kube::{Api, Client, Resource, ResourceExt};
 pub use api::{key_of, split_key};
 pub use config::{client_from_kubeconfig, client_from_parts, Credentials};
 pub use events::{EventRecorder, EventType};
+pub use expectations::Expectations;
 pub use informer::{Informer, Notification, SharedInformerFactory, Subscription};
 pub use leaderelection::{LeaderElectionConfig, LeaderElector, LeaseLock};
 pub use workqueue::WorkQueue;

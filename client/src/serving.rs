@@ -56,6 +56,16 @@ pub fn ensure_serving_cert(
             })
     };
     write(&key, &key_pem)?;
+    // The private key is for this daemon only, as upstream writes it (0600).
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| Error::Write {
+                path: key.clone(),
+                source,
+            },
+        )?;
+    }
     write(&cert, &cert_pem)?;
     Ok((cert, key))
 }
@@ -181,6 +191,11 @@ mod tests {
         let again = ensure_serving_cert(None, None, dir.path(), "x", &["node-1"], &[ip]).unwrap();
         assert_eq!(again, (c.clone(), k.clone()));
         assert_eq!(std::fs::read(&c).unwrap(), first);
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&k).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let leaf = X509::from_pem(&first).unwrap();
         let names: Vec<String> = leaf
             .subject_alt_names()

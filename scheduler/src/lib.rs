@@ -13,13 +13,12 @@ pub mod resources;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::{web, App, HttpResponse, HttpServer};
 use clap::Parser;
 use client::{EventRecorder, Notification, SharedInformerFactory};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -45,24 +44,8 @@ pub struct Options {
     /// The path to the KubeSchedulerConfiguration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Start a leader election client and gain leadership before scheduling.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
-    pub leader_elect: bool,
-    /// How long non-leader candidates wait after observing a renewal before trying to take over.
-    #[arg(long, default_value = "15s", value_parser = parse_duration)]
-    pub leader_elect_lease_duration: Duration,
-    /// How long the leader retries refreshing leadership before giving it up.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub leader_elect_renew_deadline: Duration,
-    /// How long clients wait between attempts to acquire and renew leadership.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
-    pub leader_elect_retry_period: Duration,
-    /// The name of the Lease used for leader election.
-    #[arg(long, default_value = "kube-scheduler")]
-    pub leader_elect_resource_name: String,
-    /// The namespace of the Lease used for leader election.
-    #[arg(long, default_value = "kube-system")]
-    pub leader_elect_resource_namespace: String,
+    #[command(flatten)]
+    pub leader_election: client::daemon::LeaderElectionFlags,
     /// The port on which to serve HTTPS (/healthz, /metrics); 0 turns it off.
     #[arg(long, default_value_t = 10259)]
     pub secure_port: u16,
@@ -72,37 +55,6 @@ pub struct Options {
     /// Log level verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
-}
-
-/// Go-style durations as upstream's flags take them (`15s`, `1m30s`, `500ms`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let mut total = Duration::ZERO;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(format!("invalid duration {s:?}"));
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        let value: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let secs = match &rest[..unit_len] {
-            "ms" => value / 1000.0,
-            "s" => value,
-            "m" => value * 60.0,
-            "h" => value * 3600.0,
-            u => return Err(format!("unknown unit {u:?} in duration {s:?}")),
-        };
-        total += Duration::from_secs_f64(secs);
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 /// Flags and the config file, resolved and checked before anything starts.
@@ -128,103 +80,22 @@ impl Options {
                 .kubeconfig
                 .clone()
                 .or_else(|| cfg.client_connection.kubeconfig.clone()),
-            leader_elect: le.and_then(|l| l.leader_elect).unwrap_or(self.leader_elect),
+            leader_elect: le
+                .and_then(|l| l.leader_elect)
+                .unwrap_or(self.leader_election.leader_elect),
             lease_name: le
                 .and_then(|l| l.resource_name.clone())
-                .unwrap_or_else(|| self.leader_elect_resource_name.clone()),
+                .or_else(|| self.leader_election.resource_name.clone())
+                .unwrap_or_else(|| "kube-scheduler".into()),
             lease_namespace: le
                 .and_then(|l| l.resource_namespace.clone())
-                .unwrap_or_else(|| self.leader_elect_resource_namespace.clone()),
+                .unwrap_or_else(|| self.leader_election.resource_namespace.clone()),
             percentage: cfg.percentage_of_nodes_to_score.unwrap_or(0),
             profiles: cfg.profiles()?,
         };
-        client::LeaderElectionConfig {
-            lease_duration: self.leader_elect_lease_duration,
-            renew_deadline: self.leader_elect_renew_deadline,
-            retry_period: self.leader_elect_retry_period,
-            release_on_cancel: true,
-        }
-        .validate()
-        .map_err(|e| anyhow::anyhow!("leader election: {e}"))?;
+        self.leader_election.config().map_err(anyhow::Error::msg)?;
         Ok(settings)
     }
-}
-
-/// A running health and metrics server.
-pub struct Serving {
-    pub addr: Option<SocketAddr>,
-    handle: Option<actix_web::dev::ServerHandle>,
-}
-
-impl Serving {
-    pub async fn stop(self) {
-        if let Some(h) = self.handle {
-            h.stop(true).await;
-        }
-    }
-}
-
-async fn serve(
-    opts: &Options,
-    metrics: Metrics,
-    queue: SchedulingQueue,
-) -> anyhow::Result<Serving> {
-    if opts.secure_port == 0 {
-        return Ok(Serving {
-            addr: None,
-            handle: None,
-        });
-    }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    let (chain, key) = client::serving::self_signed(&[host.as_str()], &[opts.bind_address])?;
-    let acceptor = client::serving::acceptor_from_pem(&chain, &key)?;
-    let ok = || async {
-        HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ok")
-    };
-    let server = HttpServer::new(move || {
-        let metrics = metrics.clone();
-        let queue = queue.clone();
-        App::new()
-            .route("/healthz", web::get().to(ok))
-            .route("/livez", web::get().to(ok))
-            .route("/readyz", web::get().to(ok))
-            .route(
-                "/metrics",
-                web::get().to(move || {
-                    let body = metrics.render(queue.pending());
-                    async move {
-                        HttpResponse::Ok()
-                            .content_type("text/plain; version=0.0.4; charset=utf-8")
-                            .body(body)
-                    }
-                }),
-            )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind_openssl(
-        SocketAddr::new(opts.bind_address, opts.secure_port),
-        acceptor,
-    )
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "failed to listen on {}:{}: {e}",
-            opts.bind_address,
-            opts.secure_port
-        )
-    })?;
-    let addr = server.addrs().first().copied();
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    Ok(Serving {
-        addr,
-        handle: Some(handle),
-    })
 }
 
 /// Runs the scheduler until `shutdown` completes (or leadership is lost, which is an error:
@@ -236,14 +107,15 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let metrics = Metrics::new();
     let queue = SchedulingQueue::new();
-    let serving = serve(&opts, metrics.clone(), queue.clone()).await?;
+    let render = {
+        let (metrics, queue) = (metrics.clone(), queue.clone());
+        Arc::new(move || metrics.render(queue.pending()))
+    };
+    let serving = client::daemon::serve_health(opts.bind_address, opts.secure_port, render).await?;
     if let Some(addr) = serving.addr {
         tracing::info!(%addr, "serving securely");
     }
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
-    let identity = format!("{hostname}_{}", uuid::Uuid::new_v4());
+    let identity = client::daemon::LeaderElectionFlags::identity();
     let schedule = schedule(
         client.clone(),
         settings.clone(),
@@ -259,12 +131,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
                 name: settings.lease_name.clone(),
                 identity,
             },
-            client::LeaderElectionConfig {
-                lease_duration: opts.leader_elect_lease_duration,
-                renew_deadline: opts.leader_elect_renew_deadline,
-                retry_period: opts.leader_elect_retry_period,
-                release_on_cancel: true,
-            },
+            opts.leader_election.config().map_err(anyhow::Error::msg)?,
         )?;
         match elector.run(shutdown, || schedule).await {
             client::leaderelection::Outcome::LostLeadership => {
@@ -425,18 +292,16 @@ mod tests {
     #[test]
     fn flags_as_upstream() {
         let o = Options::try_parse_from(["kube-scheduler"]).unwrap();
-        assert!(o.leader_elect);
+        assert!(o.leader_election.leader_elect);
         assert_eq!(o.secure_port, 10259);
         let o =
             Options::try_parse_from(["kube-scheduler", "--leader-elect=false", "--secure-port=0"])
                 .unwrap();
-        assert!(!o.leader_elect);
+        assert!(!o.leader_election.leader_elect);
         assert!(
             Options::try_parse_from(["kube-scheduler", "--leader-elect-lease-duration=5x"])
                 .is_err()
         );
-        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
     }
 
     #[test]

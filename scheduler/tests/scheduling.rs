@@ -5,28 +5,13 @@
 use std::time::Duration;
 
 use anyhow::Result;
+use e2e::inprocess::InProcess;
 use e2e::TestCluster;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::json;
-use tokio::sync::oneshot;
 
-struct Running {
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
-        self.task.abort();
-    }
-}
-
-fn start_scheduler(cluster: &TestCluster, extra: &[&str]) -> Running {
+fn start_scheduler(cluster: &TestCluster, extra: &[&str]) -> InProcess {
     let mut args = vec![
         "kube-scheduler".to_string(),
         format!("--kubeconfig={}", cluster.kubeconfig.display()),
@@ -37,14 +22,7 @@ fn start_scheduler(cluster: &TestCluster, extra: &[&str]) -> Running {
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     let opts = <scheduler::Options as clap::Parser>::try_parse_from(args).unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(scheduler::run(opts, async {
-        let _ = rx.await;
-    }));
-    Running {
-        stop: Some(tx),
-        task,
-    }
+    InProcess::start(|shutdown| scheduler::run(opts, shutdown))
 }
 
 async fn node(
