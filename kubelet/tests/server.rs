@@ -277,6 +277,7 @@ fn the_pod() -> Pod {
         "spec": {"containers": [
             {"name": "main", "image": BUSYBOX_IMAGE},
             {"name": "web", "image": BUSYBOX_IMAGE},
+            {"name": "ticker", "image": BUSYBOX_IMAGE},
             {"name": "never", "image": BUSYBOX_IMAGE}
         ]},
         "status": {"phase": "Running", "containerStatuses": [
@@ -319,9 +320,16 @@ impl Client {
     /// An HTTP/1.0 GET (the server closes after the body, so no chunked decoding): status
     /// and body.
     async fn get(&self, path: &str) -> Result<(u16, String)> {
+        self.request("GET", path, "").await
+    }
+
+    /// A request with extra header lines (each ending in `\r\n`); status and body.
+    async fn request(&self, method: &str, path: &str, headers: &str) -> Result<(u16, String)> {
         let mut s = self.connect().await?;
-        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: kubelet\r\n\r\n").as_bytes())
-            .await?;
+        s.write_all(
+            format!("{method} {path} HTTP/1.0\r\nHost: kubelet\r\n{headers}\r\n").as_bytes(),
+        )
+        .await?;
         let mut buf = Vec::new();
         tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut buf))
             .await
@@ -448,6 +456,7 @@ async fn scenarios(dir: &Path, cri: &Cri, web_port: u16) -> Result<()> {
                 "echo hello; head -c 20000 /dev/zero | tr '\\0' a; echo; \
                  i=0; while [ $i -lt 3 ]; do echo tick $i; i=$((i+1)); sleep 1; done; echo bye >&2",
             ),
+            ("ticker", "while true; do echo tick; sleep 0.2; done"),
             (
                 "web",
                 &format!(
@@ -603,7 +612,7 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
     let (_, metrics) = client.get("/metrics").await?;
     for want in [
         "kubelet_running_pods 1",
-        "kubelet_running_containers{container_state=\"running\"} 1",
+        "kubelet_running_containers{container_state=\"running\"} 2",
         "kubelet_running_containers{container_state=\"exited\"} 1",
         "process_resident_memory_bytes",
     ] {
@@ -615,7 +624,9 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
         status == 200
             && summary["node"]["nodeName"] == "127.0.0.1"
             && summary["pods"][0]["podRef"]["uid"] == UID
-            && summary["pods"][0]["containers"][0]["name"] == "web"
+            && summary["pods"][0]["containers"]
+                .as_array()
+                .is_some_and(|c| c.len() == 2 && c.iter().any(|c| c["name"] == "web"))
             && summary["pods"][0]["memory"]["workingSetBytes"].as_u64() > Some(0),
         "summary: {body}"
     );
@@ -645,12 +656,42 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
         "exit status {status}"
     );
 
-    // Exec on a container that is not running: upstream's 500 without any stream.
+    // Attach: the running process's output, as it comes.
+    let got = websocket(
+        &client,
+        &format!("/attach/{NS}/{POD}/ticker?output=1&error=1"),
+        "v4.channel.k8s.io",
+        Vec::new(),
+        |g| g.get(&1).is_some_and(|o| o.starts_with(b"tick\ntick\n")),
+    )
+    .await?;
+    ensure!(got[&1].starts_with(b"tick\ntick\n"), "attach: {got:?}");
+
+    // A stream request without an upgrade, and exec in a container that is not running:
+    // upstream's 500s.
     let (status, body) = client
-        .get(&format!("/exec/{NS}/{POD}/main?command=true&output=1"))
+        .get(&format!("/exec/{NS}/{POD}/web?command=true&output=1"))
         .await?;
     ensure!(
         status == 500 && body == "Upgrade request required\n",
+        "{status} {body}"
+    );
+    let (status, body) = client
+        .request(
+            "POST",
+            &format!("/exec/{NS}/{POD}/main?command=true&output=1"),
+            "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\n",
+        )
+        .await?;
+    ensure!(
+        status == 500 && body == r#"container not found ("main")"#,
+        "{status} {body}"
+    );
+    let (status, body) = client
+        .get(&format!("/exec/{NS}/{POD}/web?command=true"))
+        .await?;
+    ensure!(
+        status == 400 && body == "you must specify at least 1 of stdin, stdout, stderr",
         "{status} {body}"
     );
 
