@@ -656,6 +656,32 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
         "exit status {status}"
     );
 
+    // The same over v5 (kubectl 1.30+, kube-rs), which the kubelet translates to SPDY for
+    // the runtime: stdin can now be closed (255, 0) while the output keeps coming.
+    let got = websocket(
+        &client,
+        &format!(
+            "/exec/{NS}/{POD}/web?command=sh&command=-c&command=cat%3B+echo+done+%3E%262%3B+exit+5&input=1&output=1&error=1"
+        ),
+        "v5.channel.k8s.io",
+        vec![b"\x00abc".to_vec(), b"\x00def\n".to_vec(), vec![255, 0]],
+        |g| g.contains_key(&3),
+    )
+    .await?;
+    ensure!(
+        got.get(&1).map(Vec::as_slice) == Some(b"abcdef\n"),
+        "v5 stdout {got:?}"
+    );
+    ensure!(
+        got.get(&2).map(Vec::as_slice) == Some(b"done\n"),
+        "v5 stderr {got:?}"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&got[&3])?;
+    ensure!(
+        status["details"]["causes"][0]["message"] == "5",
+        "v5 exit status {status}"
+    );
+
     // Attach: the running process's output, as it comes.
     let got = websocket(
         &client,

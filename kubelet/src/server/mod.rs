@@ -15,6 +15,7 @@ mod lookup;
 mod stats;
 mod streams;
 mod tls;
+mod translate;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};

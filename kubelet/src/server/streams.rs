@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use super::http_util::{first, full, query_pairs, text, Body};
-use super::{find_pod, lookup, State};
+use super::{find_pod, lookup, translate, State};
 
 /// How long connecting to the streaming server and reading its answer may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -141,11 +141,12 @@ pub async fn exec(
         }
         Err(e) => return cri_error(&e),
     };
+    let mut opts = opts;
     let mut rt = state.cri.runtime.clone();
     let url = if is_exec {
         rt.exec(ExecRequest {
             container_id: c.id,
-            cmd: opts.command,
+            cmd: opts.command.clone(),
             tty: opts.tty,
             stdin: opts.stdin,
             stdout: opts.stdout,
@@ -156,23 +157,26 @@ pub async fn exec(
     } else {
         // Whether the process has a TTY was decided when the container started: attach uses
         // the spec's setting, not the query's.
-        let tty = pod
+        opts.tty = pod
             .spec
             .as_ref()
             .and_then(|s| s.containers.iter().find(|x| x.name == container))
             .and_then(|x| x.tty)
             .unwrap_or(false);
+        opts.stderr &= !opts.tty;
         rt.attach(AttachRequest {
             container_id: c.id,
             stdin: opts.stdin,
-            tty,
+            tty: opts.tty,
             stdout: opts.stdout,
-            stderr: opts.stderr && !tty,
+            stderr: opts.stderr,
         })
         .await
         .map(|r| r.into_inner().url)
     };
     match url {
+        // Runtimes do not all speak v5 over websockets: it is translated to SPDY.
+        Ok(url) if translate::wants_v5(&req) => translate::serve(state, req, &url, &opts).await,
         Ok(url) => relay(state, req, &url).await,
         Err(e) => cri_error(&e),
     }
