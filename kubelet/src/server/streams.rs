@@ -229,6 +229,7 @@ pub async fn port_forward(
         .await
         .map(|r| r.into_inner().url);
     match url {
+        Ok(url) if translate::wants_tunnel(&req) => translate::tunnel(state, req, &url).await,
         Ok(url) => relay(state, req, &url).await,
         Err(e) => cri_error(&e),
     }

@@ -10,6 +10,10 @@
 //! zlib streams without the SPDY dictionary, which readers accept (a zlib header says whether a
 //! dictionary is used), so the dictionary is never needed: the replies' header blocks are
 //! skipped unread.
+//!
+//! Port-forward from kubectl 1.31+ (`SPDY/3.1+portforward.k8s.io`) is SPDY carried inside
+//! websocket messages: the kubelet upgrades to SPDY at the streaming server and carries the
+//! bytes between the messages and that connection, as upstream's apiserver tunnels them.
 
 use std::collections::HashMap;
 
@@ -21,7 +25,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -31,6 +36,8 @@ use super::State;
 
 /// The websocket subprotocol this module serves.
 pub const V5: &str = "v5.channel.k8s.io";
+/// The websocket subprotocol of port-forward's SPDY tunnel.
+pub const PORT_FORWARD_TUNNEL: &str = "SPDY/3.1+portforward.k8s.io";
 /// The remote-command protocol asked of the streaming server over SPDY.
 const SPDY_PROTOCOL: &str = "v4.channel.k8s.io";
 
@@ -49,6 +56,15 @@ const TYPE_GOAWAY: u16 = 7;
 
 /// Whether the client offers `v5.channel.k8s.io` on a websocket upgrade.
 pub fn wants_v5(req: &Request<Incoming>) -> bool {
+    offers(req, V5)
+}
+
+/// Whether the client offers port-forward's SPDY tunnel on a websocket upgrade.
+pub fn wants_tunnel(req: &Request<Incoming>) -> bool {
+    offers(req, PORT_FORWARD_TUNNEL)
+}
+
+fn offers(req: &Request<Incoming>, protocol: &str) -> bool {
     let websocket = req
         .headers()
         .get(hyper::header::UPGRADE)
@@ -61,7 +77,7 @@ pub fn wants_v5(req: &Request<Incoming>) -> bool {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .any(|p| p.trim() == V5)
+            .any(|p| p.trim() == protocol)
 }
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key` (RFC 6455).
@@ -215,6 +231,24 @@ async fn dial_spdy(
     url: &str,
     opts: &StreamOptions,
 ) -> Result<(TcpStream, HashMap<u8, u32>), String> {
+    let mut conn = upgrade_spdy(url, SPDY_PROTOCOL).await?;
+    let mut compressor = HeaderCompressor::new();
+    let mut ids = HashMap::new();
+    for (i, (channel, kind)) in channels(opts).into_iter().enumerate() {
+        let id = 1 + 2 * i as u32;
+        let frame = compressor
+            .syn_stream(id, &[("streamtype", kind)])
+            .map_err(|e| e.to_string())?;
+        conn.write_all(&frame)
+            .await
+            .map_err(|e| format!("creating the {kind} stream: {e}"))?;
+        ids.insert(channel, id);
+    }
+    Ok((conn, ids))
+}
+
+/// Connects to the streaming URL and switches to SPDY/3.1 with `protocol`.
+async fn upgrade_spdy(url: &str, protocol: &str) -> Result<TcpStream, String> {
     let (authority, path) = split_url(url)?;
     let mut conn = TcpStream::connect(&authority)
         .await
@@ -222,7 +256,7 @@ async fn dial_spdy(
     let _ = conn.set_nodelay(true);
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\
-         X-Stream-Protocol-Version: {SPDY_PROTOCOL}\r\nContent-Length: 0\r\n\r\n"
+         X-Stream-Protocol-Version: {protocol}\r\nContent-Length: 0\r\n\r\n"
     );
     conn.write_all(head.as_bytes())
         .await
@@ -246,19 +280,7 @@ async fn dial_spdy(
             head.status
         ));
     }
-    let mut compressor = HeaderCompressor::new();
-    let mut ids = HashMap::new();
-    for (i, (channel, kind)) in channels(opts).into_iter().enumerate() {
-        let id = 1 + 2 * i as u32;
-        let frame = compressor
-            .syn_stream(id, &[("streamtype", kind)])
-            .map_err(|e| e.to_string())?;
-        conn.write_all(&frame)
-            .await
-            .map_err(|e| format!("creating the {kind} stream: {e}"))?;
-        ids.insert(channel, id);
-    }
-    Ok((conn, ids))
+    Ok(conn)
 }
 
 /// Serves a v5 websocket exec or attach by translating it to SPDY at `url`.
@@ -310,6 +332,92 @@ pub async fn serve(
         .header(hyper::header::SEC_WEBSOCKET_PROTOCOL, V5)
         .body(full(Bytes::new()))
         .unwrap_or_else(|_| text(500, "building the response"))
+}
+
+/// Serves port-forward's SPDY-over-websocket tunnel: SPDY at `url`, carried in messages.
+pub async fn tunnel(state: &State, mut req: Request<Incoming>, url: &str) -> Response<Body> {
+    let Some(key) = req
+        .headers()
+        .get(hyper::header::SEC_WEBSOCKET_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map(accept_key)
+    else {
+        return text(400, "missing Sec-WebSocket-Key");
+    };
+    let conn = match tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        upgrade_spdy(url, "portforward.k8s.io"),
+    )
+    .await
+    {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return text(500, e),
+        Err(_) => return text(500, "error dialing backend: timeout"),
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let mut stopped = state.stopped.clone();
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+        tokio::select! {
+            r = carry(ws, conn) => {
+                if let Err(e) = r {
+                    tracing::debug!("port-forward tunnel ended: {e}");
+                }
+            }
+            _ = stopped.changed() => {}
+        }
+    });
+    Response::builder()
+        .status(101)
+        .header(hyper::header::CONNECTION, "Upgrade")
+        .header(hyper::header::UPGRADE, "websocket")
+        .header(hyper::header::SEC_WEBSOCKET_ACCEPT, key)
+        .header(hyper::header::SEC_WEBSOCKET_PROTOCOL, PORT_FORWARD_TUNNEL)
+        .body(full(Bytes::new()))
+        .unwrap_or_else(|_| text(500, "building the response"))
+}
+
+/// Carries bytes between websocket messages and the connection until either side ends.
+async fn carry<S>(ws: WebSocketStream<S>, conn: TcpStream) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut ws_tx, mut ws_rx) = ws.split();
+    let (mut rd, mut wr) = conn.into_split();
+    let mut chunk = vec![0u8; 32 * 1024];
+    loop {
+        tokio::select! {
+            n = rd.read(&mut chunk) => {
+                let n = n.map_err(|e| e.to_string())?;
+                if n == 0 {
+                    let _ = ws_tx
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CloseCode::Normal,
+                            reason: "".into(),
+                        })))
+                        .await;
+                    return Ok(());
+                }
+                ws_tx
+                    .send(Message::Binary(Bytes::copy_from_slice(&chunk[..n])))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            m = ws_rx.next() => match m {
+                Some(Ok(Message::Binary(b))) => {
+                    wr.write_all(&b).await.map_err(|e| e.to_string())?;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    let _ = wr.shutdown().await;
+                    return Ok(());
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
 }
 
 /// Copies between the websocket and the SPDY connection until the command's status has come
@@ -407,6 +515,14 @@ where
             m.extend_from_slice(&status);
             let _ = ws_tx.send(Message::Binary(m.into())).await;
         }
+        // A normal closure (1000) is every channel's end of file to client-go's v5 reader; a
+        // close without a code (1005) is an error to it.
+        let _ = ws_tx
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            })))
+            .await;
         let _ = ws_tx.close().await;
     }
     let _ = wr.shutdown().await;

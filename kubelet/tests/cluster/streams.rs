@@ -1,6 +1,7 @@
 //! Stream scenarios (owned by the `kserver` work): the kubelet's server reached through the
-//! apiserver, as users reach it: `kubectl logs` (upstream 1.33 and 1.27), and exec and
-//! port-forward over websockets (kube-rs, the client our kubectl is built on).
+//! apiserver, as users reach it: `kubectl logs` (upstream 1.33 and 1.27), `kubectl exec -i`
+//! and `port-forward` (upstream 1.33, over websockets), and exec and port-forward with kube-rs
+//! (the client our kubectl is built on). kubectl 1.27's SPDY needs the apiserver's SPDY relay.
 //!
 //! Until the kubelet's pod workers run pods, the scenario plays the kubelet's part itself:
 //! it registers a Node of its own (`kserver-streams`) at the worker's address, binds a Pod to
@@ -26,12 +27,14 @@ use kubelet::cri::{
     LABEL_POD_UID,
 };
 use kubelet::server::{self, ServerOptions};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::{Ctx, Scenario};
 
 pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "streams: logs with upstream kubectl 1.33 and 1.27, exec and port-forward over websockets, through the apiserver to the kubelet's server",
+    name: "streams: kubectl logs (1.33, 1.27), exec -i and port-forward (1.33, kube-rs) through the apiserver to the kubelet's server",
     run: |ctx| Box::pin(streams(ctx)),
     timeout: Duration::from_secs(120),
 }];
@@ -291,6 +294,14 @@ async fn streams(ctx: &mut Ctx) -> Result<()> {
                 )
                 .await?;
         }
+        // What the kubelet would report: kubectl port-forward wants a running pod.
+        let mut running = pods.get_status(POD).await?;
+        running.status = Some(serde_json::from_value(serde_json::json!({
+            "phase": "Running",
+            "hostIP": worker.ip.to_string(),
+        }))?);
+        pods.replace_status(POD, &PostParams::default(), &running)
+            .await?;
         checks(ctx, &pods).await
     }
     .await;
@@ -354,6 +365,75 @@ async fn checks(ctx: &Ctx, pods: &Api<Pod>) -> Result<()> {
             "kubectl 1.{minor} logs --previous: {err}"
         );
     }
+
+    // kubectl 1.33 over websockets: exec -i (v5.channel.k8s.io, stdin closed at its end, the
+    // exit code back) and port-forward (SPDY tunnelled in websocket messages).
+    let bin = e2e::upstream_kubectl(33).context("upstream kubectl 1.33 is not installed")?;
+    let mut exec = tokio::process::Command::new(&bin)
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .args([
+            "exec",
+            "-i",
+            POD,
+            "-c",
+            "web",
+            "--",
+            "sh",
+            "-c",
+            "cat; exit 4",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdin = exec.stdin.take().context("no stdin")?;
+    stdin.write_all(b"hello\n").await?;
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(30), exec.wait_with_output())
+        .await
+        .context("kubectl 1.33 exec -i did not end")??;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    ensure!(
+        out.status.code() == Some(4)
+            && stdout == "hello\n"
+            && stderr == "command terminated with exit code 4\n",
+        "kubectl 1.33 exec -i: {:?} {stdout:?} {stderr:?}",
+        out.status
+    );
+    let local = e2e::free_port()?;
+    let mut forward = tokio::process::Command::new(&bin)
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .args(["port-forward", POD, &format!("{local}:{WEB_PORT}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let forwarded = async {
+        // kubectl says when it listens.
+        let mut lines =
+            tokio::io::BufReader::new(forward.stdout.take().context("no stdout")?).lines();
+        while let Some(line) = lines.next_line().await? {
+            if line.starts_with("Forwarding from 127.0.0.1") {
+                break;
+            }
+        }
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local)).await?;
+        c.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+        let mut reply = Vec::new();
+        c.read_to_end(&mut reply).await?;
+        anyhow::Ok(String::from_utf8_lossy(&reply).into_owned())
+    };
+    let reply = tokio::time::timeout(Duration::from_secs(30), forwarded).await;
+    let _ = forward.kill().await;
+    let reply = reply.context("kubectl 1.33 port-forward timed out")??;
+    ensure!(
+        reply.starts_with("HTTP/1.1 200 OK") && reply.ends_with("hello-pf\n"),
+        "kubectl 1.33 port-forward: {reply:?}"
+    );
 
     // Exec over websockets: stdin in, stdout, stderr and the exit code out.
     let mut attached = pods
