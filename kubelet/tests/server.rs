@@ -692,6 +692,19 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
     )
     .await?;
     ensure!(got[&1].starts_with(b"tick\ntick\n"), "attach: {got:?}");
+    // And over v5, through the translation to SPDY.
+    let got = websocket(
+        &client,
+        &format!("/attach/{NS}/{POD}/ticker?output=1"),
+        "v5.channel.k8s.io",
+        Vec::new(),
+        |g| g.get(&1).is_some_and(|o| o.starts_with(b"tick\ntick\n")),
+    )
+    .await?;
+    ensure!(
+        got[&1].starts_with(b"tick\ntick\n"),
+        "attach over v5: {got:?}"
+    );
 
     // A stream request without an upgrade, and exec in a container that is not running:
     // upstream's 500s.
