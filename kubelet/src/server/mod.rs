@@ -37,6 +37,9 @@ use http_util::{text, Body};
 pub use logs::{LogOptions, LogQueryError};
 pub use tls::{load_or_generate_serving_cert, ServingCert};
 
+/// How long a request's head may take to arrive.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The pods the kubelet runs, with their latest status.
 pub type PodLister = Arc<dyn Fn() -> Vec<Pod> + Send + Sync>;
 
@@ -252,7 +255,7 @@ async fn accept_https(
                     })
                 }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
+            let conn = http1()
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
             if let Err(e) = conn.await {
@@ -260,6 +263,15 @@ async fn accept_https(
             }
         });
     }
+}
+
+/// HTTP/1.1 with a bound on how long a request head may take (a client that connects and
+/// says nothing does not hold its connection forever).
+fn http1() -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    b
 }
 
 async fn accept_healthz(listener: TcpListener, mut stopped: watch::Receiver<bool>) {
@@ -283,9 +295,7 @@ async fn accept_healthz(listener: TcpListener, mut stopped: watch::Receiver<bool
                     _ => text(404, "404 page not found\n"),
                 })
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service)
-                .await;
+            let _ = http1().serve_connection(TokioIo::new(tcp), service).await;
         });
     }
 }
