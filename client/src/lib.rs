@@ -1,12 +1,13 @@
 //! The list-watch client every component shares, built on kube-rs: client configuration,
 //! typed and dynamic API access, shared informers, rate-limited work queues, leader election
-//! over Leases, and an Events recorder.
+//! over Leases, an Events recorder, and the daemons' serving certificates.
 
 pub mod api;
 pub mod config;
 pub mod events;
 pub mod informer;
 pub mod leaderelection;
+pub mod serving;
 pub mod workqueue;
 
 pub use k8s_openapi;
