@@ -366,74 +366,13 @@ async fn checks(ctx: &Ctx, pods: &Api<Pod>) -> Result<()> {
         );
     }
 
-    // kubectl 1.33 over websockets: exec -i (v5.channel.k8s.io, stdin closed at its end, the
-    // exit code back) and port-forward (SPDY tunnelled in websocket messages).
-    let bin = e2e::upstream_kubectl(33).context("upstream kubectl 1.33 is not installed")?;
-    let mut exec = tokio::process::Command::new(&bin)
-        .arg(format!("--kubeconfig={}", kubeconfig.display()))
-        .args([
-            "exec",
-            "-i",
-            POD,
-            "-c",
-            "web",
-            "--",
-            "sh",
-            "-c",
-            "cat; exit 4",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut stdin = exec.stdin.take().context("no stdin")?;
-    stdin.write_all(b"hello\n").await?;
-    drop(stdin);
-    let out = tokio::time::timeout(Duration::from_secs(30), exec.wait_with_output())
-        .await
-        .context("kubectl 1.33 exec -i did not end")??;
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    ensure!(
-        out.status.code() == Some(4)
-            && stdout == "hello\n"
-            && stderr == "command terminated with exit code 4\n",
-        "kubectl 1.33 exec -i: {:?} {stdout:?} {stderr:?}",
-        out.status
-    );
-    let local = e2e::free_port()?;
-    let mut forward = tokio::process::Command::new(&bin)
-        .arg(format!("--kubeconfig={}", kubeconfig.display()))
-        .args(["port-forward", POD, &format!("{local}:{WEB_PORT}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let forwarded = async {
-        // kubectl says when it listens.
-        let mut lines =
-            tokio::io::BufReader::new(forward.stdout.take().context("no stdout")?).lines();
-        while let Some(line) = lines.next_line().await? {
-            if line.starts_with("Forwarding from 127.0.0.1") {
-                break;
-            }
-        }
-        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local)).await?;
-        c.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
-        let mut reply = Vec::new();
-        c.read_to_end(&mut reply).await?;
-        anyhow::Ok(String::from_utf8_lossy(&reply).into_owned())
-    };
-    let reply = tokio::time::timeout(Duration::from_secs(30), forwarded).await;
-    let _ = forward.kill().await;
-    let reply = reply.context("kubectl 1.33 port-forward timed out")??;
-    ensure!(
-        reply.starts_with("HTTP/1.1 200 OK") && reply.ends_with("hello-pf\n"),
-        "kubectl 1.33 port-forward: {reply:?}"
-    );
+    // Upstream kubectl over websockets: exec -i (1.30+: v5.channel.k8s.io, stdin closed at
+    // its end, the exit code back) and port-forward (1.31+: SPDY tunnelled in websocket
+    // messages). kubectl 1.27-1.30 speak SPDY/3.1 for these: add them here once the
+    // apiserver relays SPDY upgrades.
+    for minor in [33] {
+        kubectl_exec_and_forward(minor, &kubeconfig).await?;
+    }
 
     // Exec over websockets: stdin in, stdout, stderr and the exit code out.
     let mut attached = pods
@@ -490,5 +429,78 @@ async fn checks(ctx: &Ctx, pods: &Api<Pod>) -> Result<()> {
     );
     drop(conn);
     pf.abort();
+    Ok(())
+}
+
+/// `kubectl exec -i` (stdin in, its end seen, the exit code out) and `kubectl port-forward`
+/// with upstream kubectl 1.`minor`.
+async fn kubectl_exec_and_forward(minor: u32, kubeconfig: &Path) -> Result<()> {
+    let bin = e2e::upstream_kubectl(minor)
+        .with_context(|| format!("upstream kubectl 1.{minor} is not installed"))?;
+    let mut exec = tokio::process::Command::new(&bin)
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .args([
+            "exec",
+            "-i",
+            POD,
+            "-c",
+            "web",
+            "--",
+            "sh",
+            "-c",
+            "cat; exit 4",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdin = exec.stdin.take().context("no stdin")?;
+    stdin.write_all(b"hello\n").await?;
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(30), exec.wait_with_output())
+        .await
+        .context("kubectl 1.{minor} exec -i did not end")??;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    ensure!(
+        out.status.code() == Some(4)
+            && stdout == "hello\n"
+            && stderr == "command terminated with exit code 4\n",
+        "kubectl 1.{minor} exec -i: {:?} {stdout:?} {stderr:?}",
+        out.status
+    );
+    let local = e2e::free_port()?;
+    let mut forward = tokio::process::Command::new(&bin)
+        .arg(format!("--kubeconfig={}", kubeconfig.display()))
+        .args(["port-forward", POD, &format!("{local}:{WEB_PORT}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let forwarded = async {
+        // kubectl says when it listens.
+        let mut lines =
+            tokio::io::BufReader::new(forward.stdout.take().context("no stdout")?).lines();
+        while let Some(line) = lines.next_line().await? {
+            if line.starts_with("Forwarding from 127.0.0.1") {
+                break;
+            }
+        }
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", local)).await?;
+        c.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+        let mut reply = Vec::new();
+        c.read_to_end(&mut reply).await?;
+        anyhow::Ok(String::from_utf8_lossy(&reply).into_owned())
+    };
+    let reply = tokio::time::timeout(Duration::from_secs(30), forwarded).await;
+    let _ = forward.kill().await;
+    let reply = reply.context("kubectl 1.{minor} port-forward timed out")??;
+    ensure!(
+        reply.starts_with("HTTP/1.1 200 OK") && reply.ends_with("hello-pf\n"),
+        "kubectl 1.{minor} port-forward: {reply:?}"
+    );
     Ok(())
 }
