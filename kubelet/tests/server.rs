@@ -682,6 +682,23 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
         "v5 exit status {status}"
     );
 
+    // A TTY over v5: the terminal size sent on the resize channel reaches the process.
+    let got = websocket(
+        &client,
+        &format!(
+            "/exec/{NS}/{POD}/web?command=sh&command=-c&command=sleep+1%3B+stty+size&input=1&output=1&tty=1"
+        ),
+        "v5.channel.k8s.io",
+        vec![b"\x04{\"Width\":91,\"Height\":17}".to_vec()],
+        |g| g.contains_key(&3),
+    )
+    .await?;
+    ensure!(
+        String::from_utf8_lossy(got.get(&1).map(Vec::as_slice).unwrap_or_default()).trim()
+            == "17 91",
+        "tty size {got:?}"
+    );
+
     // Attach: the running process's output, as it comes.
     let got = websocket(
         &client,

@@ -128,3 +128,26 @@ pub async fn log_file(cri: &Cri, id: &str) -> Result<(String, bool), tonic::Stat
 pub async fn is_running(cri: &Cri, id: &str) -> bool {
     matches!(log_file(cri, id).await, Ok((_, true)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_count_from_the_annotation_else_the_attempt() {
+        let mut c = Container {
+            metadata: Some(k8s_cri::v1::ContainerMetadata {
+                name: "c".into(),
+                attempt: 4,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(restart_count(&c), 4);
+        c.annotations
+            .insert(ANNOTATION_RESTART_COUNT.to_string(), "7".to_string());
+        assert_eq!(restart_count(&c), 7);
+        c.annotations
+            .insert(ANNOTATION_RESTART_COUNT.to_string(), "x".to_string());
+        assert_eq!(restart_count(&c), 4);
+    }
+}
