@@ -5,7 +5,9 @@
 //! It is served with hyper rather than actix-web because hyper hands over the connection of
 //! any upgrade (`hyper::upgrade::on`): exec, attach and port-forward are relayed byte for byte
 //! whether the client speaks websockets or SPDY/3.1 (kubectl 1.27 to 1.30), as upstream's
-//! kubelet does with its upgrade-aware proxy. Callers authenticate with a client certificate
+//! kubelet does with its upgrade-aware proxy; the two websocket protocols runtimes may not
+//! know (`v5.channel.k8s.io`, port-forward's SPDY tunnel) are served here and spoken to the
+//! runtime as SPDY (`translate.rs`). Callers authenticate with a client certificate
 //! signed by `--client-ca-file`; anonymous callers are refused unless `--anonymous-auth`.
 //! Every authenticated caller is allowed (upstream's `--authorization-mode=AlwaysAllow`).
 

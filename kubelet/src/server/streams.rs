@@ -4,7 +4,8 @@
 //! client's headers (Upgrade, Connection, X-Stream-Protocol-Version, Sec-WebSocket-*), its
 //! `101` head comes back to the client, and the bytes are copied both ways until either side
 //! closes; whatever the protocol (SPDY/3.1, `v4.channel.k8s.io`, `portforward.k8s.io`, ...),
-//! the runtime's streaming server is the one that speaks it.
+//! the runtime's streaming server is the one that speaks it. The exceptions, v5 and
+//! port-forward's SPDY tunnel over websockets, go to `translate.rs`.
 
 use std::time::Duration;
 
