@@ -6,6 +6,7 @@
 //! upstream kubectl 1.27 exec -i and port-forward over SPDY through a stand-in for the
 //! apiserver's relay, port-forward over websockets, and client-certificate authentication.
 //! Host networking keeps every byte on loopback.
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
