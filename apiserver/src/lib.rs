@@ -106,6 +106,9 @@ pub struct Options {
     /// is the `kubernetes` Service's. Two ranges (dual-stack) are comma separated.
     #[arg(long, default_value = "10.0.0.0/24")]
     pub service_cluster_ip_range: String,
+    /// The port range reserved for NodePort Services (both ends included).
+    #[arg(long, default_value = "30000-32767")]
+    pub service_node_port_range: String,
     /// Use an endpoint reconciler (lease, none) for the `kubernetes` Service's endpoints.
     #[arg(long, default_value = "lease")]
     pub endpoint_reconciler_type: String,
@@ -160,6 +163,8 @@ impl Options {
             bail!("--default-watch-cache-size must be positive");
         }
         self.kubernetes_service_ip()?;
+        admission::service_alloc::parse_port_range(&self.service_node_port_range)
+            .map_err(|e| anyhow::anyhow!("--service-node-port-range: {e}"))?;
         match self.endpoint_reconciler_type.as_str() {
             "lease" | "none" => {}
             "master-count" => bail!(
@@ -256,6 +261,8 @@ pub struct AppState {
     pub kubelet_preferred_address_types: Vec<String>,
     /// What `/healthz`, `/livez` and `/readyz` report (also before this state exists).
     pub health: Arc<health::Health>,
+    /// Service ClusterIPs and NodePorts (`--service-cluster-ip-range`, `--service-node-port-range`).
+    pub service_allocator: admission::service_alloc::ServiceAllocator,
 }
 
 /// A started apiserver.

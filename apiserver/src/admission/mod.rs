@@ -4,6 +4,7 @@
 //! and (once authentication lands) the user.
 
 pub mod namespace_lifecycle;
+pub mod service_alloc;
 
 use api_types::resources::ResourceInfo;
 use serde_json::Value;
@@ -49,6 +50,8 @@ pub struct Attributes<'a> {
 /// What plugins may read besides the request: the watch cache (namespaces and the like).
 pub struct Context<'a> {
     pub cache: &'a Cache,
+    /// Service ClusterIPs and NodePorts.
+    pub services: &'a service_alloc::ServiceAllocator,
 }
 
 /// A plugin that may change the object being written (or refuse it).
@@ -65,7 +68,10 @@ pub trait Validating: Send + Sync {
 }
 
 /// The enabled plugins, in upstream's default order.
-pub static MUTATING: &[&dyn Mutating] = &[&namespace_lifecycle::NamespaceLifecycle];
+pub static MUTATING: &[&dyn Mutating] = &[
+    &namespace_lifecycle::NamespaceLifecycle,
+    &service_alloc::ServiceAllocation,
+];
 pub static VALIDATING: &[&dyn Validating] = &[];
 
 /// Runs the mutating plugins in order; the first refusal wins.

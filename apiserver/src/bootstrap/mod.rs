@@ -252,6 +252,17 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
         min_request_timeout: Duration::from_secs(options.min_request_timeout),
         kubelet_preferred_address_types: options.kubelet_preferred_address_types.clone(),
         health: boot.health.clone(),
+        service_allocator: match crate::admission::service_alloc::ServiceAllocator::new(
+            &options.service_cluster_ip_range,
+            &options.service_node_port_range,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                // The flags were validated before binding; this cannot fail on them.
+                tracing::error!(error = %e, "service address ranges");
+                return;
+            }
+        },
     });
     if boot.state.set(state).is_err() {
         tracing::error!("the apiserver's state was set twice");

@@ -77,6 +77,7 @@ impl<'a> Store<'a> {
     fn context(&self) -> admission::Context<'_> {
         admission::Context {
             cache: &self.st.cache,
+            services: &self.st.service_allocator,
         }
     }
 

@@ -152,6 +152,7 @@ impl Store<'_> {
         }
         let ctx = admission::Context {
             cache: &self.st.cache,
+            services: &self.st.service_allocator,
         };
         let attrs = Attributes {
             operation: Operation::Create,
