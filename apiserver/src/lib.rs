@@ -22,6 +22,7 @@ pub mod storage;
 pub mod table;
 pub mod tls;
 pub mod typed;
+pub mod upgrade;
 pub mod watch;
 
 use std::net::{IpAddr, SocketAddr};
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use anyhow::{bail, Context};
 use clap::Parser;
 
@@ -366,25 +367,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(entry))
-    })
-    .workers(workers)
-    // A client that closes its side has gone: end its response (a watch) rather than keep
-    // streaming into a half-closed connection until the watch times out.
-    .h1_allow_half_closed(false)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .client_request_timeout(Duration::from_secs(60))
-    .bind_openssl(bind, acceptor)
-    .with_context(|| format!("binding {bind}"))?;
-    let addr = *server
-        .addrs()
-        .first()
+    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let addr = listener
+        .local_addr()
         .context("the server bound no address")?;
-    let server = server.run();
+    let server = serve_https(listener, acceptor, workers, data).context("starting the server")?;
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, "serving securely; connecting to etcd");
@@ -402,6 +389,87 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         server,
         boot,
     })
+}
+
+/// How long a client may take to send a request head (upstream's `--request-timeout` is for
+/// whole requests; this only bounds idle new connections).
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the TLS handshake of a new connection may take (actix-web's default).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The HTTPS server: actix-web's own parts (TLS acceptor, HTTP/1.1 service, the App),
+/// assembled as `HttpServer` assembles them, with one step more between TLS and HTTP: the
+/// first request head of each connection goes through `upgrade::sniff`, so SPDY upgrades
+/// can be relayed (see `upgrade`).
+fn serve_https(
+    listener: std::net::TcpListener,
+    acceptor: openssl::ssl::SslAcceptorBuilder,
+    workers: usize,
+    data: web::Data<bootstrap::Boot>,
+) -> std::io::Result<actix_server::Server> {
+    use actix_http::{HttpService, Protocol};
+    use actix_service::{fn_service, ServiceFactoryExt as _};
+    use actix_tls::accept::openssl::{Acceptor, TlsStream};
+    type Conn = upgrade::Sniffed<TlsStream<tokio::net::TcpStream>>;
+
+    let mut acceptor = acceptor;
+    // HTTP/1.1 only, as actix-web's `HttpServer` offers without its `http2` feature.
+    acceptor.set_alpn_select_callback(|_, offered| {
+        if offered.windows(9).any(|w| w == b"\x08http/1.1") {
+            Ok(b"http/1.1")
+        } else {
+            Err(openssl::ssl::AlpnError::NOACK)
+        }
+    });
+    acceptor.set_alpn_protos(b"\x08http/1.1")?;
+    let acceptor = acceptor.build();
+    let local = listener.local_addr()?;
+    let builder = actix_server::Server::build();
+    let shutdown = builder.graceful_shutdown_signal();
+    builder
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(5)
+        .listen("kube-apiserver", listener, move || {
+            let app = App::new()
+                .app_data(data.clone())
+                .default_service(web::to(entry));
+            let shutdown = shutdown.clone();
+            let http = HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let s = shutdown.clone();
+                    async move { s.notified().await }
+                })
+                .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                // A client that closes its side has gone: end its response (a watch) rather
+                // than keep streaming into a half-closed connection until the watch times out.
+                .h1_allow_half_closed(false)
+                .local_addr(local)
+                .on_connect_ext(|io: &Conn, ext: &mut actix_http::Extensions| {
+                    if let Some(u) = io.original_upgrade() {
+                        ext.insert(upgrade::OriginalUpgrade(u.to_string()));
+                    }
+                })
+                .finish(actix_service::map_config(
+                    actix_service::IntoServiceFactory::into_factory(app)
+                        .map_err(|e| e.error_response()),
+                    |_| actix_web::dev::AppConfig::default(),
+                ))
+                .map_err(|e| tracing::debug!(error = %e, "connection ended"));
+            let mut tls = Acceptor::new(acceptor.clone());
+            tls.set_handshake_timeout(TLS_HANDSHAKE_TIMEOUT);
+            tls.map_init_err(|_| ())
+                .map_err(|e| tracing::debug!(error = ?e, "tls handshake failed"))
+                .and_then(fn_service(
+                    |io: TlsStream<tokio::net::TcpStream>| async move {
+                        let peer = io.get_ref().peer_addr().ok();
+                        let io = upgrade::sniff(io, CLIENT_REQUEST_TIMEOUT).await;
+                        Ok::<_, ()>((io, Protocol::Http1, peer))
+                    },
+                ))
+                .and_then(http)
+        })
+        .map(|b| b.run())
 }
 
 /// Every request: to the handlers once etcd is connected, else to what answers without it.

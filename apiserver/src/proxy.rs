@@ -9,12 +9,13 @@
 //! Its serving certificate is not verified, as upstream does without
 //! `--kubelet-certificate-authority`, and no client certificate is presented yet.
 //!
-//! Upgrades (exec, attach, port-forward, and websockets through the proxies) are relayed byte
-//! for byte once the backend answers `101 Switching Protocols`: the client's side is the
-//! request payload and a streamed response, which actix-web gives for `Upgrade: websocket`
-//! requests only. Its HTTP/1 decoder parses whatever follows any other upgrade request (SPDY/3.1)
-//! as the next request, so SPDY cannot be relayed; such requests get a 400 saying so, and
-//! clients use websockets (recent kubectl, 1.33 tested, and kube-rs).
+//! Upgrades (exec, attach, port-forward, and websockets or SPDY/3.1 through the proxies) are
+//! relayed byte for byte once the backend answers `101 Switching Protocols`: the client's side
+//! is the request payload and a streamed response. actix-web gives those for `Upgrade:
+//! websocket` requests only, so a connection whose first request asks for another upgrade
+//! (SPDY/3.1, used by kubectl 1.27 to 1.30) is presented to it as a websocket upgrade by
+//! `upgrade::sniff`, which keeps the protocol asked for in the connection's data
+//! (`upgrade::OriginalUpgrade`); that protocol is what the backend is asked for.
 
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -1010,6 +1011,15 @@ fn upgrade_header(req: &HttpRequest) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The protocol the client asked to upgrade to: what it sent, also when `upgrade::sniff`
+/// presented it to actix-web as a websocket upgrade.
+fn requested_upgrade(req: &HttpRequest) -> String {
+    match req.conn_data::<crate::upgrade::OriginalUpgrade>() {
+        Some(original) => original.0.clone(),
+        None => upgrade_header(req).unwrap_or_default().to_string(),
+    }
+}
+
 fn require_upgrade(req: &HttpRequest) -> ApiResult<()> {
     match upgrade_header(req) {
         Some(_) => Ok(()),
@@ -1066,19 +1076,7 @@ async fn relay(
     backend: &Backend,
     path: &str,
 ) -> ApiResult<HttpResponse> {
-    let upgrade = upgrade_header(req).unwrap_or_default().to_string();
-    if !upgrade.eq_ignore_ascii_case("websocket") {
-        // kubectl falls back from websockets to SPDY and reports the last error, so an
-        // unreachable backend is said first, as it was for the websocket attempt.
-        dial(backend)
-            .await
-            .map_err(|e| ApiError::new(500, "", format!("error dialing backend: {e}")))?;
-        return Err(ApiError::bad_request(format!(
-            "upgrading to {upgrade:?} is not supported by this apiserver; use the websocket \
-             protocols (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io), as recent \
-             kubectl does"
-        )));
-    }
+    let upgrade = requested_upgrade(req);
     let mut request = backend_request(req, backend, path, Bytes::new())?;
     let headers = request.headers_mut();
     headers.insert(
