@@ -103,6 +103,16 @@ pub struct Options {
         default_value = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP"
     )]
     pub kubelet_preferred_address_types: Vec<String>,
+    /// Path to a cert file for the certificate authority (verifies the kubelets' serving
+    /// certificates; without it they are not verified).
+    #[arg(long)]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// Path to a client cert file for TLS (presented to kubelets).
+    #[arg(long)]
+    pub kubelet_client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS.
+    #[arg(long)]
+    pub kubelet_client_key: Option<PathBuf>,
     /// A CIDR notation IP range from which to assign service cluster IPs; its first address
     /// is the `kubernetes` Service's. Two ranges (dual-stack) are comma separated.
     #[arg(long, default_value = "10.0.0.0/24")]
@@ -155,6 +165,26 @@ impl Options {
                     "--kubelet-preferred-address-types: {t:?} is not one of {}",
                     proxy::NODE_ADDRESS_TYPES.join(", ")
                 );
+            }
+        }
+        if self.kubelet_client_certificate.is_some() != self.kubelet_client_key.is_some() {
+            bail!("--kubelet-client-certificate and --kubelet-client-key must be given together");
+        }
+        for (flag, path) in [
+            (
+                "--kubelet-client-certificate",
+                &self.kubelet_client_certificate,
+            ),
+            ("--kubelet-client-key", &self.kubelet_client_key),
+            (
+                "--kubelet-certificate-authority",
+                &self.kubelet_certificate_authority,
+            ),
+        ] {
+            if let Some(p) = path {
+                if let Err(e) = std::fs::File::open(p) {
+                    bail!("{flag}: open {}: {e}", p.display());
+                }
             }
         }
         if self.default_watch_cache_size == 0 {
@@ -285,6 +315,8 @@ pub struct AppState {
     pub min_request_timeout: Duration,
     /// The node address types tried, in order, to reach a kubelet.
     pub kubelet_preferred_address_types: Vec<String>,
+    /// The client side of kubelet connections (`--kubelet-*` certificate flags).
+    pub kubelet_tls: Arc<tls::KubeletTls>,
     /// What `/healthz`, `/livez` and `/readyz` report (also before this state exists).
     pub health: Arc<health::Health>,
 }
@@ -351,6 +383,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         )
     })?;
     let acceptor = tls::acceptor(&cert, &key).context("loading the serving certificate")?;
+    let kubelet_tls = Arc::new(tls::KubeletTls::new(
+        options.kubelet_client_certificate.as_deref(),
+        options.kubelet_client_key.as_deref(),
+        options.kubelet_certificate_authority.as_deref(),
+    )?);
 
     let bind = SocketAddr::new(options.bind_address, options.secure_port);
     let advertise = options
@@ -381,6 +418,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         advertise,
         service_ip,
         loopback_token: uuid::Uuid::new_v4().simple().to_string(),
+        kubelet_tls,
     };
     boot.spawn(bootstrap::run(boot.clone(), config));
     Ok(RunningServer {

@@ -17,7 +17,9 @@
 //!   closes or sends a line `close`, upon which the stand-in hangs up;
 //! - anything else: `200 ok`.
 //!
-//! It listens on 127.0.0.1 only, with a self-signed certificate, and stops when dropped.
+//! It listens on 127.0.0.1 only, with a self-signed certificate or the one it is given (and
+//! then may require client certificates of a given authority, as the kubelet's
+//! `--client-ca-file` does), and stops when dropped.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -38,6 +40,17 @@ pub struct Recorded {
     pub target: String,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The common name of the client certificate presented, if any.
+    pub client_cn: Option<String>,
+}
+
+/// The stand-in's TLS set-up when not the default self-signed one.
+#[derive(Debug, Clone)]
+pub struct StandinTls {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    /// When given, clients must present a certificate this authority signed.
+    pub client_ca: Option<std::path::PathBuf>,
 }
 
 impl Recorded {
@@ -61,15 +74,43 @@ pub struct StandinKubelet {
 impl StandinKubelet {
     /// Starts serving on a free loopback port; `log` is what `/containerLogs` answers.
     pub async fn start(log: &str) -> Result<Self> {
+        Self::start_with(log, None).await
+    }
+
+    /// Starts serving with the given TLS set-up (none: a self-signed certificate).
+    pub async fn start_with(log: &str, tls: Option<StandinTls>) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("standin-kubelet-")
             .tempdir()?;
-        let (cert, key) =
-            apiserver::tls::ensure_serving_cert(None, None, dir.path(), "127.0.0.1".parse()?)
+        let tls = match tls {
+            Some(t) => t,
+            None => {
+                let (cert, key) = apiserver::tls::ensure_serving_cert(
+                    None,
+                    None,
+                    dir.path(),
+                    "127.0.0.1".parse()?,
+                )
                 .context("making the stand-in's certificate")?;
-        let acceptor = apiserver::tls::acceptor(&cert, &key)
-            .context("loading the stand-in's certificate")?
-            .build();
+                StandinTls {
+                    cert,
+                    key,
+                    client_ca: None,
+                }
+            }
+        };
+        let mut acceptor = apiserver::tls::acceptor(&tls.cert, &tls.key)
+            .context("loading the stand-in's certificate")?;
+        if let Some(ca) = &tls.client_ca {
+            acceptor
+                .set_ca_file(ca)
+                .context("loading the stand-in's client CA")?;
+            acceptor.set_verify(
+                openssl::ssl::SslVerifyMode::PEER
+                    | openssl::ssl::SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+            );
+        }
+        let acceptor = acceptor.build();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -133,6 +174,12 @@ async fn serve(
     let ssl = Ssl::new(acceptor.context())?;
     let mut s = tokio_openssl::SslStream::new(ssl, tcp)?;
     Pin::new(&mut s).accept().await?;
+    let client_cn = s.ssl().peer_certificate().and_then(|c| {
+        c.subject_name()
+            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+            .next()
+            .and_then(|e| e.data().to_string().ok())
+    });
     let head = read_head(&mut s).await?;
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
@@ -147,6 +194,7 @@ async fn serve(
         method,
         target,
         headers,
+        client_cn,
     };
     recorded.lock().expect("not poisoned").push(req.clone());
     let path = req.target.split('?').next().unwrap_or_default();
