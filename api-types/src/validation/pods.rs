@@ -823,4 +823,38 @@ mod tests {
             pod(json!({"containers": [container()], "terminationGracePeriodSeconds": 10}));
         assert_eq!(update("", "pods", old, changed).len(), 1);
     }
+
+    #[test]
+    fn ephemeral_containers_may_only_be_added() {
+        let spec = |ecs: Value| json!({"spec": {"containers": [{"name": "app", "image": "i"}], "ephemeralContainers": ecs}});
+        let dbg = json!({"name": "dbg", "image": "busybox", "targetContainerName": "app", "resources": {}});
+        let none = spec(json!([]));
+        let one = spec(json!([dbg.clone()]));
+        assert!(validate_ephemeral_containers_update(&none, &one).is_empty());
+        assert!(validate_ephemeral_containers_update(&one, &one).is_empty());
+        let msgs =
+            |errs: Vec<FieldError>| -> Vec<String> { errs.iter().map(|e| e.message()).collect() };
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&one, &none)),
+            ["spec.ephemeralContainers: Forbidden: existing ephemeral containers \"dbg\" may not be removed\n"]
+        );
+        let mut changed = dbg.clone();
+        changed["image"] = json!("other");
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&one, &spec(json!([changed])))),
+            ["spec.ephemeralContainers[dbg]: Forbidden: existing ephemeral containers \"dbg\" may not be changed\n"]
+        );
+        let bad = spec(
+            json!([{"name": "app", "livenessProbe": {"tcpSocket": {"port": 1}}, "targetContainerName": "x"}]),
+        );
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&none, &bad)),
+            [
+                "spec.ephemeralContainers[0].name: Duplicate value: \"app\"",
+                "spec.ephemeralContainers[0].image: Required value",
+                "spec.ephemeralContainers[0].livenessProbe: Forbidden: cannot be set for an Ephemeral Container",
+                "spec.ephemeralContainers[0].targetContainerName: Not found: \"x\"",
+            ]
+        );
+    }
 }
