@@ -198,6 +198,7 @@ const POD_SUBRESOURCES: &[Subresource] = &[
         version: "v1",
         verbs: CREATE_ONLY,
     },
+    sub("ephemeralcontainers"),
     connect("exec", "PodExecOptions", CONNECT),
     // The log is plain text read from the kubelet; discovery names the pod's kind.
     connect("log", "", &["get"]),

@@ -22,6 +22,7 @@ pub mod storage;
 pub mod table;
 pub mod tls;
 pub mod typed;
+pub mod upgrade;
 pub mod watch;
 
 use std::net::{IpAddr, SocketAddr};
@@ -29,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use anyhow::{bail, Context};
 use clap::Parser;
 
@@ -102,6 +103,16 @@ pub struct Options {
         default_value = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP"
     )]
     pub kubelet_preferred_address_types: Vec<String>,
+    /// Path to a cert file for the certificate authority (verifies the kubelets' serving
+    /// certificates; without it they are not verified).
+    #[arg(long)]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// Path to a client cert file for TLS (presented to kubelets).
+    #[arg(long)]
+    pub kubelet_client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS.
+    #[arg(long)]
+    pub kubelet_client_key: Option<PathBuf>,
     /// A CIDR notation IP range from which to assign service cluster IPs; its first address
     /// is the `kubernetes` Service's. Two ranges (dual-stack) are comma separated.
     #[arg(long, default_value = "10.0.0.0/24")]
@@ -157,6 +168,26 @@ impl Options {
                     "--kubelet-preferred-address-types: {t:?} is not one of {}",
                     proxy::NODE_ADDRESS_TYPES.join(", ")
                 );
+            }
+        }
+        if self.kubelet_client_certificate.is_some() != self.kubelet_client_key.is_some() {
+            bail!("--kubelet-client-certificate and --kubelet-client-key must be given together");
+        }
+        for (flag, path) in [
+            (
+                "--kubelet-client-certificate",
+                &self.kubelet_client_certificate,
+            ),
+            ("--kubelet-client-key", &self.kubelet_client_key),
+            (
+                "--kubelet-certificate-authority",
+                &self.kubelet_certificate_authority,
+            ),
+        ] {
+            if let Some(p) = path {
+                if let Err(e) = std::fs::File::open(p) {
+                    bail!("{flag}: open {}: {e}", p.display());
+                }
             }
         }
         if self.default_watch_cache_size == 0 {
@@ -259,6 +290,8 @@ pub struct AppState {
     pub min_request_timeout: Duration,
     /// The node address types tried, in order, to reach a kubelet.
     pub kubelet_preferred_address_types: Vec<String>,
+    /// The client side of kubelet connections (`--kubelet-*` certificate flags).
+    pub kubelet_tls: Arc<tls::KubeletTls>,
     /// What `/healthz`, `/livez` and `/readyz` report (also before this state exists).
     pub health: Arc<health::Health>,
     /// Service ClusterIPs and NodePorts (`--service-cluster-ip-range`, `--service-node-port-range`).
@@ -327,6 +360,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         )
     })?;
     let acceptor = tls::acceptor(&cert, &key).context("loading the serving certificate")?;
+    let kubelet_tls = Arc::new(tls::KubeletTls::new(
+        options.kubelet_client_certificate.as_deref(),
+        options.kubelet_client_key.as_deref(),
+        options.kubelet_certificate_authority.as_deref(),
+    )?);
 
     let bind = SocketAddr::new(options.bind_address, options.secure_port);
     let advertise = options
@@ -343,25 +381,11 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .default_service(web::to(entry))
-    })
-    .workers(workers)
-    // A client that closes its side has gone: end its response (a watch) rather than keep
-    // streaming into a half-closed connection until the watch times out.
-    .h1_allow_half_closed(false)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .client_request_timeout(Duration::from_secs(60))
-    .bind_openssl(bind, acceptor)
-    .with_context(|| format!("binding {bind}"))?;
-    let addr = *server
-        .addrs()
-        .first()
+    let listener = std::net::TcpListener::bind(bind).with_context(|| format!("binding {bind}"))?;
+    let addr = listener
+        .local_addr()
         .context("the server bound no address")?;
-    let server = server.run();
+    let server = serve_https(listener, acceptor, workers, data).context("starting the server")?;
     let handle = server.handle();
     let server = tokio::spawn(server);
     tracing::info!(%addr, "serving securely; connecting to etcd");
@@ -371,6 +395,7 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         advertise,
         service_ip,
         loopback_token: uuid::Uuid::new_v4().simple().to_string(),
+        kubelet_tls,
     };
     boot.spawn(bootstrap::run(boot.clone(), config));
     Ok(RunningServer {
@@ -379,6 +404,87 @@ pub async fn start(options: Options) -> anyhow::Result<RunningServer> {
         server,
         boot,
     })
+}
+
+/// How long a client may take to send a request head (upstream's `--request-timeout` is for
+/// whole requests; this only bounds idle new connections).
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the TLS handshake of a new connection may take (actix-web's default).
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The HTTPS server: actix-web's own parts (TLS acceptor, HTTP/1.1 service, the App),
+/// assembled as `HttpServer` assembles them, with one step more between TLS and HTTP: the
+/// first request head of each connection goes through `upgrade::sniff`, so SPDY upgrades
+/// can be relayed (see `upgrade`).
+fn serve_https(
+    listener: std::net::TcpListener,
+    acceptor: openssl::ssl::SslAcceptorBuilder,
+    workers: usize,
+    data: web::Data<bootstrap::Boot>,
+) -> std::io::Result<actix_server::Server> {
+    use actix_http::{HttpService, Protocol};
+    use actix_service::{fn_service, ServiceFactoryExt as _};
+    use actix_tls::accept::openssl::{Acceptor, TlsStream};
+    type Conn = upgrade::Sniffed<TlsStream<tokio::net::TcpStream>>;
+
+    let mut acceptor = acceptor;
+    // HTTP/1.1 only, as actix-web's `HttpServer` offers without its `http2` feature.
+    acceptor.set_alpn_select_callback(|_, offered| {
+        if offered.windows(9).any(|w| w == b"\x08http/1.1") {
+            Ok(b"http/1.1")
+        } else {
+            Err(openssl::ssl::AlpnError::NOACK)
+        }
+    });
+    acceptor.set_alpn_protos(b"\x08http/1.1")?;
+    let acceptor = acceptor.build();
+    let local = listener.local_addr()?;
+    let builder = actix_server::Server::build();
+    let shutdown = builder.graceful_shutdown_signal();
+    builder
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(5)
+        .listen("kube-apiserver", listener, move || {
+            let app = App::new()
+                .app_data(data.clone())
+                .default_service(web::to(entry));
+            let shutdown = shutdown.clone();
+            let http = HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let s = shutdown.clone();
+                    async move { s.notified().await }
+                })
+                .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                // A client that closes its side has gone: end its response (a watch) rather
+                // than keep streaming into a half-closed connection until the watch times out.
+                .h1_allow_half_closed(false)
+                .local_addr(local)
+                .on_connect_ext(|io: &Conn, ext: &mut actix_http::Extensions| {
+                    if let Some(u) = io.original_upgrade() {
+                        ext.insert(upgrade::OriginalUpgrade(u.to_string()));
+                    }
+                })
+                .finish(actix_service::map_config(
+                    actix_service::IntoServiceFactory::into_factory(app)
+                        .map_err(|e| e.error_response()),
+                    |_| actix_web::dev::AppConfig::default(),
+                ))
+                .map_err(|e| tracing::debug!(error = %e, "connection ended"));
+            let mut tls = Acceptor::new(acceptor.clone());
+            tls.set_handshake_timeout(TLS_HANDSHAKE_TIMEOUT);
+            tls.map_init_err(|_| ())
+                .map_err(|e| tracing::debug!(error = ?e, "tls handshake failed"))
+                .and_then(fn_service(
+                    |io: TlsStream<tokio::net::TcpStream>| async move {
+                        let peer = io.get_ref().peer_addr().ok();
+                        let io = upgrade::sniff(io, CLIENT_REQUEST_TIMEOUT).await;
+                        Ok::<_, ()>((io, Protocol::Http1, peer))
+                    },
+                ))
+                .and_then(http)
+        })
+        .map(|b| b.run())
 }
 
 /// Every request: to the handlers once etcd is connected, else to what answers without it.

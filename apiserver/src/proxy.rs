@@ -5,16 +5,19 @@
 //! one of the service's endpoints.
 //!
 //! The kubelet is reached over HTTPS at the node's preferred address (upstream's
-//! `--kubelet-preferred-address-types` order) and `status.daemonEndpoints.kubeletEndpoint.Port`.
-//! Its serving certificate is not verified, as upstream does without
-//! `--kubelet-certificate-authority`, and no client certificate is presented yet.
+//! `--kubelet-preferred-address-types` order) and `status.daemonEndpoints.kubeletEndpoint.Port`,
+//! presenting `--kubelet-client-certificate` when given and verifying the kubelet's serving
+//! certificate against `--kubelet-certificate-authority` when given (else not, as upstream;
+//! `tls::KubeletTls`). Pods and services are reached without verification, as upstream's
+//! proxy transport does.
 //!
-//! Upgrades (exec, attach, port-forward, and websockets through the proxies) are relayed byte
-//! for byte once the backend answers `101 Switching Protocols`: the client's side is the
-//! request payload and a streamed response, which actix-web gives for `Upgrade: websocket`
-//! requests only. Its HTTP/1 decoder parses whatever follows any other upgrade request (SPDY/3.1)
-//! as the next request, so SPDY cannot be relayed; such requests get a 400 saying so, and
-//! clients use websockets (recent kubectl, 1.33 tested, and kube-rs).
+//! Upgrades (exec, attach, port-forward, and websockets or SPDY/3.1 through the proxies) are
+//! relayed byte for byte once the backend answers `101 Switching Protocols`: the client's side
+//! is the request payload and a streamed response. actix-web gives those for `Upgrade:
+//! websocket` requests only, so a connection whose first request asks for another upgrade
+//! (SPDY/3.1, used by kubectl 1.27 to 1.30) is presented to it as a websocket upgrade by
+//! `upgrade::sniff`, which keeps the protocol asked for in the connection's data
+//! (`upgrade::OriginalUpgrade`); that protocol is what the backend is asked for.
 
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -203,7 +206,7 @@ async fn serve_inner(
                 opts.query()
             );
             require_upgrade(req)?;
-            relay(req, payload, &kubelet, &path).await
+            relay(st, req, payload, &kubelet, &path).await
         }
         Kind::PortForward => {
             let ports = ports(q)?;
@@ -216,7 +219,7 @@ async fn serve_inner(
                 path.push_str(&format!("?port={}", query_escape(&joined.join(","))));
             }
             require_upgrade(req)?;
-            relay(req, payload, &kubelet, &path).await
+            relay(st, req, payload, &kubelet, &path).await
         }
         Kind::PodProxy | Kind::NodeProxy | Kind::ServiceProxy => {
             let backend = match pr.kind {
@@ -229,9 +232,9 @@ async fn serve_inner(
                 path = format!("{path}?{}", req.query_string());
             }
             if upgrade_header(req).is_some() {
-                relay(req, payload, &backend, &path).await
+                relay(st, req, payload, &backend, &path).await
             } else {
-                forward(req, payload, &backend, &path).await
+                forward(st, req, payload, &backend, &path).await
             }
         }
     }
@@ -341,12 +344,25 @@ pub fn kubelet_port(node: &Value) -> u16 {
         .unwrap_or(DEFAULT_KUBELET_PORT)
 }
 
-/// Where a request goes: scheme, host and port (none: the scheme's default).
+/// Where a request goes: scheme, host and port (none: the scheme's default), and whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Backend {
     pub https: bool,
     pub host: String,
     pub port: Option<u16>,
+    pub peer: Peer,
+}
+
+/// Who a backend is, which decides the TLS client setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// A kubelet: `--kubelet-client-certificate` and `--kubelet-certificate-authority`.
+    Kubelet,
+    /// A kubelet whose serving certificate is not to be verified (pods/log's
+    /// `insecureSkipTLSVerifyBackend`); the client certificate is still presented.
+    KubeletSkipVerify,
+    /// A pod or a service endpoint: no verification, no client certificate.
+    Other,
 }
 
 impl Backend {
@@ -380,6 +396,7 @@ async fn kubelet(st: &AppState, node_name: &str, preferred: &[String]) -> ApiRes
         https: true,
         host,
         port: Some(kubelet_port(&node)),
+        peer: Peer::Kubelet,
     })
 }
 
@@ -464,6 +481,7 @@ async fn pod_location(st: &AppState, ns: &str, id: &str) -> ApiResult<Backend> {
         https: scheme == "https",
         host: ip.to_string(),
         port,
+        peer: Peer::Other,
     })
 }
 
@@ -479,6 +497,7 @@ async fn node_location(st: &AppState, id: &str, preferred: &[String]) -> ApiResu
             https: true,
             host,
             port: Some(kubelet_port(&node)),
+            peer: Peer::Kubelet,
         });
     }
     // Another port of the node: only addresses that are not the apiserver's own loopback.
@@ -499,6 +518,7 @@ async fn node_location(st: &AppState, id: &str, preferred: &[String]) -> ApiResu
         https: scheme == "https",
         host,
         port,
+        peer: Peer::Other,
     })
 }
 
@@ -568,6 +588,7 @@ async fn service_location(st: &AppState, ns: &str, id: &str) -> ApiResult<Backen
         https: scheme == "https",
         host: ip.to_string(),
         port: Some(port),
+        peer: Peer::Other,
     })
 }
 
@@ -596,6 +617,7 @@ pub struct LogOptions {
     pub since_time: Option<jiff::Timestamp>,
     pub tail_lines: Option<i64>,
     pub limit_bytes: Option<i64>,
+    pub insecure_skip_tls_verify_backend: bool,
 }
 
 impl LogOptions {
@@ -606,8 +628,6 @@ impl LogOptions {
                 ApiError::bad_request(format!("invalid value for sinceTime: {s:?}: {e}"))
             })?),
         };
-        // Accepted for compatibility: the kubelet's certificate is never verified yet.
-        parse_bool(q, "insecureSkipTLSVerifyBackend")?;
         let o = LogOptions {
             container: q
                 .get("container")
@@ -620,6 +640,7 @@ impl LogOptions {
             since_time,
             tail_lines: q.int("tailLines")?,
             limit_bytes: q.int("limitBytes")?,
+            insecure_skip_tls_verify_backend: parse_bool(q, "insecureSkipTLSVerifyBackend")?,
         };
         let mut errs = Vec::new();
         if let Some(n) = o.tail_lines.filter(|n| *n < 0) {
@@ -797,13 +818,16 @@ async fn log(
     let Ok(node) = assigned_node(&pod, name) else {
         return Ok(HttpResponse::Ok().content_type("text/plain").finish());
     };
-    let kubelet = kubelet(st, node, preferred).await?;
+    let mut kubelet = kubelet(st, node, preferred).await?;
+    if opts.insecure_skip_tls_verify_backend {
+        kubelet.peer = Peer::KubeletSkipVerify;
+    }
     let path = format!("/containerLogs/{ns}/{name}/{container}{}", opts.query());
     let request = http::Request::get(path.as_str())
         .header(http::header::HOST, kubelet.authority())
         .body(Full::new(Bytes::new()))
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let resp = send(&kubelet, request)
+    let resp = send(st, &kubelet, request)
         .await
         .map_err(|e| ApiError::new(500, "", format!("Get {:?}: {e}", kubelet.url(&path))))?;
     let status = resp.status().as_u16();
@@ -891,7 +915,7 @@ pub(crate) fn tls_connector() -> Result<&'static SslConnector, String> {
         .map_err(Clone::clone)
 }
 
-async fn dial(b: &Backend) -> Result<Box<dyn Io>, String> {
+async fn dial(st: &AppState, b: &Backend) -> Result<Box<dyn Io>, String> {
     let addr = b.authority();
     let connect = tokio::net::TcpStream::connect((b.host.as_str(), b.port()));
     let tcp = match tokio::time::timeout(DIAL_TIMEOUT, connect).await {
@@ -902,8 +926,13 @@ async fn dial(b: &Backend) -> Result<Box<dyn Io>, String> {
     if !b.https {
         return Ok(Box::new(tcp));
     }
-    let mut config = tls_connector()?.configure().map_err(|e| e.to_string())?;
-    config.set_verify_hostname(false);
+    let (connector, verify_name) = match b.peer {
+        Peer::Kubelet => st.kubelet_tls.connector(false),
+        Peer::KubeletSkipVerify => st.kubelet_tls.connector(true),
+        Peer::Other => (tls_connector()?, false),
+    };
+    let mut config = connector.configure().map_err(|e| e.to_string())?;
+    config.set_verify_hostname(verify_name);
     config.set_use_server_name_indication(b.host.parse::<IpAddr>().is_err());
     let ssl = config.into_ssl(&b.host).map_err(|e| e.to_string())?;
     let mut stream = tokio_openssl::SslStream::new(ssl, tcp).map_err(|e| e.to_string())?;
@@ -916,10 +945,11 @@ async fn dial(b: &Backend) -> Result<Box<dyn Io>, String> {
 
 /// Sends one request on a new connection (kept open for an upgrade).
 async fn send(
+    st: &AppState,
     b: &Backend,
     req: http::Request<Full<Bytes>>,
 ) -> Result<http::Response<Incoming>, String> {
-    let io = dial(b).await?;
+    let io = dial(st, b).await?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| e.to_string())?;
@@ -1010,6 +1040,15 @@ fn upgrade_header(req: &HttpRequest) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The protocol the client asked to upgrade to: what it sent, also when `upgrade::sniff`
+/// presented it to actix-web as a websocket upgrade.
+fn requested_upgrade(req: &HttpRequest) -> String {
+    match req.conn_data::<crate::upgrade::OriginalUpgrade>() {
+        Some(original) => original.0.clone(),
+        None => upgrade_header(req).unwrap_or_default().to_string(),
+    }
+}
+
 fn require_upgrade(req: &HttpRequest) -> ApiResult<()> {
     match upgrade_header(req) {
         Some(_) => Ok(()),
@@ -1021,6 +1060,7 @@ fn require_upgrade(req: &HttpRequest) -> ApiResult<()> {
 
 /// A plain request through a proxy subresource: the body read, the answer streamed back.
 async fn forward(
+    st: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
     backend: &Backend,
@@ -1036,7 +1076,7 @@ async fn forward(
         Err(_) => return Err(ApiError::too_large(crate::rest::MAX_BODY)),
     };
     let request = backend_request(req, backend, path, body)?;
-    let resp = send(backend, request)
+    let resp = send(st, backend, request)
         .await
         .map_err(|e| ApiError::unavailable(format!("error trying to reach service: {e}")))?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -1061,24 +1101,13 @@ async fn forward(
 /// backend, and once it switches protocols, the bytes relayed both ways until either side
 /// closes.
 async fn relay(
+    st: &AppState,
     req: &HttpRequest,
     mut payload: web::Payload,
     backend: &Backend,
     path: &str,
 ) -> ApiResult<HttpResponse> {
-    let upgrade = upgrade_header(req).unwrap_or_default().to_string();
-    if !upgrade.eq_ignore_ascii_case("websocket") {
-        // kubectl falls back from websockets to SPDY and reports the last error, so an
-        // unreachable backend is said first, as it was for the websocket attempt.
-        dial(backend)
-            .await
-            .map_err(|e| ApiError::new(500, "", format!("error dialing backend: {e}")))?;
-        return Err(ApiError::bad_request(format!(
-            "upgrading to {upgrade:?} is not supported by this apiserver; use the websocket \
-             protocols (v5.channel.k8s.io, v4.channel.k8s.io, portforward.k8s.io), as recent \
-             kubectl does"
-        )));
-    }
+    let upgrade = requested_upgrade(req);
     let mut request = backend_request(req, backend, path, Bytes::new())?;
     let headers = request.headers_mut();
     headers.insert(
@@ -1089,7 +1118,7 @@ async fn relay(
         http::header::UPGRADE,
         http::HeaderValue::from_str(&upgrade).map_err(|e| ApiError::bad_request(e.to_string()))?,
     );
-    let resp = send(backend, request)
+    let resp = send(st, backend, request)
         .await
         .map_err(|e| ApiError::new(500, "", format!("error dialing backend: {e}")))?;
     if resp.status() != http::StatusCode::SWITCHING_PROTOCOLS {
@@ -1304,6 +1333,7 @@ mod tests {
             https: true,
             host: "fd00::1".into(),
             port: Some(10250),
+            peer: Peer::Kubelet,
         };
         assert_eq!(b.url("/exec/ns/p/c"), "https://[fd00::1]:10250/exec/ns/p/c");
     }

@@ -334,7 +334,7 @@ async fn bound_pods_reach_the_standin_kubelet() {
         );
     }
 
-    // SPDY/3.1 (kubectl with websockets turned off) cannot be relayed: a clear 400, no hang.
+    // SPDY/3.1 (kubectl with websockets turned off) is relayed too (more in tests/spdy.rs).
     if let Some(r) = upstream_env(
         &c,
         &["exec", "bound", "--", "echo", "hello"],
@@ -342,13 +342,10 @@ async fn bound_pods_reach_the_standin_kubelet() {
     )
     .await
     {
-        assert!(!r.ok);
-        assert_eq!(
-            r.stderr,
-            "Error from server (BadRequest): upgrading to \"SPDY/3.1\" is not supported by this \
-             apiserver; use the websocket protocols (v5.channel.k8s.io, v4.channel.k8s.io, \
-             portforward.k8s.io), as recent kubectl does\n"
-        );
+        assert!(r.ok, "{}", r.stderr);
+        assert_eq!(r.stdout, "hello\n");
+        let last = kubelet.requests().last().unwrap().clone();
+        assert_eq!(last.header("upgrade"), Some("SPDY/3.1"));
     }
 
     // A kubelet that does not answer: upstream's 500 naming the request.
@@ -369,7 +366,7 @@ async fn bound_pods_reach_the_standin_kubelet() {
         s.message
     );
     // exec to it: kubectl tries websockets, then SPDY, and prints the last error, which must
-    // be the unreachable kubelet, not the SPDY refusal.
+    // be the unreachable kubelet.
     if let Some(r) = upstream_env(&c, &["exec", "lost", "--", "true"], &[]).await {
         assert!(!r.ok);
         assert!(

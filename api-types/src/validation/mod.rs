@@ -43,7 +43,7 @@ pub use names::{
     LABEL_VALUE_MAX_LENGTH, MAX_SECRET_SIZE, QUALIFIED_NAME_MAX_LENGTH,
     TOTAL_ANNOTATION_SIZE_LIMIT,
 };
-pub use pods::POD_UPDATE_FORBIDDEN;
+pub use pods::{validate_ephemeral_containers_update, POD_UPDATE_FORBIDDEN};
 
 use common::{check_selector_immutable, str_of, sub, Errs};
 

@@ -380,6 +380,93 @@ fn validate_tolerations(tolerations: &[Value], path: &str, errs: &mut Errs) {
     }
 }
 
+/// The fields an ephemeral container may set (empty values aside, as upstream compares with
+/// the zero value): upstream's allow list (probes, ports, resources,
+/// lifecycle and the rest are for containers the pod relies on).
+const EPHEMERAL_ALLOWED: &[&str] = &[
+    "name",
+    "image",
+    "command",
+    "args",
+    "workingDir",
+    "envFrom",
+    "env",
+    "volumeMounts",
+    "volumeDevices",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "imagePullPolicy",
+    "securityContext",
+    "stdin",
+    "stdinOnce",
+    "tty",
+    "targetContainerName",
+];
+
+/// Upstream's `ValidatePodEphemeralContainersUpdate`, for writes through
+/// `pods/ephemeralcontainers` (which change nothing but `spec.ephemeralContainers`): the
+/// ephemeral containers are valid, their names unique among all the pod's containers, and
+/// those already there are neither changed nor removed.
+pub fn validate_ephemeral_containers_update(old: &Value, new: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let (old_spec, new_spec) = (sub(old, "spec"), sub(new, "spec"));
+    let path = "spec.ephemeralContainers";
+    let mut names: BTreeSet<String> = ["initContainers", "containers"]
+        .iter()
+        .flat_map(|k| arr(new_spec, k))
+        .map(|c| str_of(c, "name").to_string())
+        .collect();
+    let targets = names.clone();
+    let list = arr(new_spec, "ephemeralContainers");
+    for (i, ec) in list.iter().enumerate() {
+        let at = index(path, i);
+        let name = str_of(ec, "name");
+        if name.is_empty() {
+            errs.push(FieldError::required(child(&at, "name"), ""));
+        } else {
+            let msgs = is_dns1123_label(name);
+            if !msgs.is_empty() {
+                push_msgs(&mut errs, &child(&at, "name"), name, msgs);
+            } else if !names.insert(name.to_string()) {
+                errs.push(FieldError::duplicate(child(&at, "name"), name));
+            }
+        }
+        if str_of(ec, "image").is_empty() {
+            errs.push(FieldError::required(child(&at, "image"), ""));
+        }
+        if let Some(fields) = ec.as_object() {
+            for (k, v) in fields {
+                if !is_empty_value(v) && !EPHEMERAL_ALLOWED.contains(&k.as_str()) {
+                    errs.push(FieldError::forbidden(
+                        child(&at, k),
+                        "cannot be set for an Ephemeral Container",
+                    ));
+                }
+            }
+        }
+        if let Some(t) = opt_str(ec, "targetContainerName").filter(|t| !t.is_empty()) {
+            if !targets.contains(t) {
+                errs.push(FieldError::not_found(child(&at, "targetContainerName"), t));
+            }
+        }
+    }
+    for o in arr(old_spec, "ephemeralContainers") {
+        let name = str_of(o, "name");
+        match list.iter().find(|n| str_of(n, "name") == name) {
+            None => errs.push(FieldError::forbidden(
+                path,
+                format!("existing ephemeral containers {name:?} may not be removed\n"),
+            )),
+            Some(n) if !same(n, o) => errs.push(FieldError::forbidden(
+                key_path(path, name),
+                format!("existing ephemeral containers {name:?} may not be changed\n"),
+            )),
+            Some(_) => {}
+        }
+    }
+    errs
+}
+
 pub(super) fn validate_pod_update(old: &Value, new: &Value, errs: &mut Errs) {
     // activeDeadlineSeconds may be added or lowered, never raised or removed.
     match (
@@ -735,5 +822,39 @@ mod tests {
         let changed =
             pod(json!({"containers": [container()], "terminationGracePeriodSeconds": 10}));
         assert_eq!(update("", "pods", old, changed).len(), 1);
+    }
+
+    #[test]
+    fn ephemeral_containers_may_only_be_added() {
+        let spec = |ecs: Value| json!({"spec": {"containers": [{"name": "app", "image": "i"}], "ephemeralContainers": ecs}});
+        let dbg = json!({"name": "dbg", "image": "busybox", "targetContainerName": "app", "resources": {}});
+        let none = spec(json!([]));
+        let one = spec(json!([dbg.clone()]));
+        assert!(validate_ephemeral_containers_update(&none, &one).is_empty());
+        assert!(validate_ephemeral_containers_update(&one, &one).is_empty());
+        let msgs =
+            |errs: Vec<FieldError>| -> Vec<String> { errs.iter().map(|e| e.message()).collect() };
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&one, &none)),
+            ["spec.ephemeralContainers: Forbidden: existing ephemeral containers \"dbg\" may not be removed\n"]
+        );
+        let mut changed = dbg.clone();
+        changed["image"] = json!("other");
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&one, &spec(json!([changed])))),
+            ["spec.ephemeralContainers[dbg]: Forbidden: existing ephemeral containers \"dbg\" may not be changed\n"]
+        );
+        let bad = spec(
+            json!([{"name": "app", "livenessProbe": {"tcpSocket": {"port": 1}}, "targetContainerName": "x"}]),
+        );
+        assert_eq!(
+            msgs(validate_ephemeral_containers_update(&none, &bad)),
+            [
+                "spec.ephemeralContainers[0].name: Duplicate value: \"app\"",
+                "spec.ephemeralContainers[0].image: Required value",
+                "spec.ephemeralContainers[0].livenessProbe: Forbidden: cannot be set for an Ephemeral Container",
+                "spec.ephemeralContainers[0].targetContainerName: Not found: \"x\"",
+            ]
+        );
     }
 }

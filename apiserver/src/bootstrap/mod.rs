@@ -122,6 +122,8 @@ pub struct Config {
     pub service_ip: IpAddr,
     /// The bearer token of the loopback client (`system:apiserver`).
     pub loopback_token: String,
+    /// The client side of kubelet connections.
+    pub kubelet_tls: Arc<crate::tls::KubeletTls>,
 }
 
 /// The answer to a request that arrives before etcd is connected.
@@ -251,6 +253,7 @@ pub async fn run(boot: Arc<Boot>, cfg: Config) {
         server_address: format!("{}:{}", cfg.advertise, cfg.bound.port()),
         min_request_timeout: Duration::from_secs(options.min_request_timeout),
         kubelet_preferred_address_types: options.kubelet_preferred_address_types.clone(),
+        kubelet_tls: cfg.kubelet_tls.clone(),
         health: boot.health.clone(),
         service_allocator: match crate::admission::service_alloc::ServiceAllocator::new(
             &options.service_cluster_ip_range,

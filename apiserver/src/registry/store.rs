@@ -444,6 +444,12 @@ impl<'a> Store<'a> {
                 return Err(ApiError::invalid(self.info, &name, &errs));
             }
         }
+        if let Some(validate) = sub.validate {
+            let errs = validate(old, &new);
+            if !errs.is_empty() {
+                return Err(ApiError::invalid(self.info, &name, &errs));
+            }
+        }
         admission::validate(&ctx, &attrs, Some(&new))?;
         if let Some(rv) = meta_str(old, "resourceVersion").and_then(|r| r.parse().ok()) {
             set_resource_version(&mut new, rv);

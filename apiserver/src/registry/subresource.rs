@@ -4,6 +4,7 @@
 //! field ownership is recorded. The main resource is the entry without a name.
 
 use api_types::resources::ResourceInfo;
+use api_types::validation::FieldError;
 use serde_json::{json, Value};
 
 use super::strategy::Strategy;
@@ -22,6 +23,8 @@ pub struct SubresourceStrategy {
     pub validate_update: bool,
     /// The writer's field ownership is recorded in managedFields.
     pub managed_fields: bool,
+    /// The subresource's own update validation (old, new), instead of or beside the kind's.
+    pub validate: Option<fn(&Value, &Value) -> Vec<FieldError>>,
 }
 
 /// Every subresource served from storage, and the main resource first.
@@ -32,6 +35,7 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: true,
         validate_update: true,
         managed_fields: true,
+        validate: None,
     },
     SubresourceStrategy {
         name: Some("status"),
@@ -39,6 +43,7 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: false,
         validate_update: true,
         managed_fields: true,
+        validate: None,
     },
     // The scale writer builds the object from the stored one with only `spec.replicas`
     // changed, so it merges as the main resource does.
@@ -48,6 +53,7 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: false,
         validate_update: true,
         managed_fields: true,
+        validate: None,
     },
     SubresourceStrategy {
         name: Some("finalize"),
@@ -55,6 +61,7 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: false,
         validate_update: true,
         managed_fields: true,
+        validate: None,
     },
     SubresourceStrategy {
         name: Some("approval"),
@@ -62,6 +69,7 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: false,
         validate_update: true,
         managed_fields: true,
+        validate: None,
     },
     // A binding sets the pod's node and its PodScheduled condition, which the pod's own update
     // validation forbids (`spec.nodeName` is immutable), and, as upstream, is not recorded in
@@ -72,6 +80,18 @@ pub static SUBRESOURCES: &[SubresourceStrategy] = &[
         defaults: false,
         validate_update: false,
         managed_fields: false,
+        validate: None,
+    },
+    // `pods/ephemeralcontainers` changes only `spec.ephemeralContainers` (kubectl debug adds
+    // one there); the pod's own update validation forbids that, so the subresource has its
+    // own. Defaults fill the new containers' fields.
+    SubresourceStrategy {
+        name: Some("ephemeralcontainers"),
+        merge: ephemeral_containers_merge,
+        defaults: true,
+        validate_update: false,
+        managed_fields: true,
+        validate: Some(api_types::validation::validate_ephemeral_containers_update),
     },
 ];
 
@@ -125,6 +145,19 @@ fn approval_merge(_: &Strategy, old: &Value, new: Value) -> Value {
         .pointer("/status/conditions")
         .cloned()
         .unwrap_or(json!([]));
+    r
+}
+
+fn ephemeral_containers_merge(_: &Strategy, old: &Value, new: Value) -> Value {
+    let mut r = old.clone();
+    match new.pointer("/spec/ephemeralContainers") {
+        Some(list) => r["spec"]["ephemeralContainers"] = list.clone(),
+        None => {
+            if let Some(spec) = r.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.remove("ephemeralContainers");
+            }
+        }
+    }
     r
 }
 
