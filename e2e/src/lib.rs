@@ -3,6 +3,7 @@
 //! upstream kubectl, kube-rs and our own tools can use. Everything started is stopped when the
 //! harness is dropped, also when a test fails.
 
+pub mod node;
 pub mod raw;
 pub mod standin_kubelet;
 
@@ -69,6 +70,11 @@ impl TestEtcd {
     /// Stops etcd and waits for it to exit.
     pub async fn stop(&mut self) {
         let _ = self.child.kill().await;
+    }
+
+    /// Sends SIGKILL to etcd without waiting (for `Drop`, outside async code).
+    pub fn kill_now(&mut self) {
+        let _ = self.child.start_kill();
     }
 
     /// Kills etcd (SIGKILL to its PID, no clean shutdown) and starts it again on the same
