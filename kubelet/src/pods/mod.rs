@@ -141,6 +141,8 @@ pub async fn manage(
                         w.wake.notify_one();
                     }
                 }
+                // Forget removals that finished (their sandbox is gone from the runtime).
+                cleaning.retain(|id| relist.sandboxes.iter().any(|(s, _)| s == id));
                 if synced.len() >= expected_sources {
                     for (id, uid) in relist.sandboxes {
                         if !workers.contains_key(&uid) && cleaning.insert(id.clone()) {
@@ -186,7 +188,10 @@ fn upsert(
         }
     }
     if removed {
-        // A pod removed before its worker started: stop whatever runs for it anyway.
+        // No worker runs it (it finished, or never started): whatever the runtime still
+        // holds for it is an orphan the PLEG relist finds and removes.
+        workers.remove(&uid);
+        return;
     }
     let (tx, rx) = watch::channel(update);
     let wake = Arc::new(Notify::new());

@@ -618,6 +618,33 @@ impl Worker {
         self.mirror_uid.clone()
     }
 
+    /// Deletes the mirror pod of a static pod that stopped (its manifest was removed).
+    async fn delete_mirror(&mut self, pod: &Pod) {
+        let Some(client) = self.ctx.client.clone() else {
+            return;
+        };
+        let api: Api<Pod> = Api::namespaced(client, spec::namespace(pod));
+        let name = super::mirror_name(pod);
+        let Ok(Some(mirror)) = api.get_opt(&name).await else {
+            return;
+        };
+        if super::mirror_hash(&mirror) != Some(self.uid.as_str()) {
+            return;
+        }
+        let dp = DeleteParams {
+            grace_period_seconds: Some(0),
+            preconditions: mirror.metadata.uid.clone().map(|uid| Preconditions {
+                uid: Some(uid),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        if let Err(e) = api.delete(&name, &dp).await {
+            tracing::warn!(pod = %key(pod), "deleting mirror pod: {e}");
+        }
+        self.mirror_uid = None;
+    }
+
     /// Stops every container with the grace period, removes the sandboxes, volumes and logs,
     /// then removes the pod object (grace period 0, UID precondition) unless it is already
     /// gone.
@@ -641,6 +668,10 @@ impl Worker {
         }
         let _ = std::fs::remove_dir_all(spec::log_directory(&self.ctx.config, pod));
         remove_pod_cgroups(&spec::cgroup_parent(&self.ctx.config, pod));
+        if super::is_static(pod) {
+            self.delete_mirror(pod).await;
+            return Ok(());
+        }
         if update.removed {
             return Ok(());
         }

@@ -1,6 +1,412 @@
 //! Pod scenarios (owned by the `kubelet` work): pods run in containerd on the nodes, report
-//! their status, restart as their policy says. Add `Scenario`s to `SCENARIOS`.
+//! their status, restart as their policy says, read their environment from ConfigMaps and the
+//! downward API, go away with their containers, and survive a kubelet restart.
 
-use crate::Scenario;
+use std::time::Duration;
 
-pub const SCENARIOS: &[Scenario] = &[];
+use anyhow::{bail, ensure, Context as _, Result};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{DeleteParams, PostParams};
+use kube::Api;
+use serde_json::json;
+
+use crate::{Ctx, Scenario};
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "pods: a pod reaches Running with an IP",
+        run: |ctx| Box::pin(pod_runs(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
+        name: "pods: a crashing container backs off with CrashLoopBackOff",
+        run: |ctx| Box::pin(crash_loop(ctx)),
+        timeout: Duration::from_secs(120),
+    },
+    Scenario {
+        name: "pods: env from a ConfigMap and a fieldRef reach the container",
+        run: |ctx| Box::pin(env_from_sources(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
+        name: "pods: a kubelet restart keeps running pods",
+        run: |ctx| Box::pin(kubelet_restart(ctx)),
+        timeout: Duration::from_secs(120),
+    },
+    Scenario {
+        name: "pods: a static pod runs and appears as a mirror pod",
+        run: |ctx| Box::pin(static_pod(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+];
+
+/// The node the scenarios run their pods on.
+const NODE: &str = "worker";
+
+fn pod(name: &str, command: &str, extra: serde_json::Value) -> Pod {
+    let mut p = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "nodeName": NODE,
+            "terminationGracePeriodSeconds": 2,
+            "containers": [{
+                "name": "c",
+                "image": e2e::node::BUSYBOX_IMAGE,
+                "command": ["sh", "-c", command],
+            }],
+        },
+    });
+    if let serde_json::Value::Object(extra) = extra {
+        for (k, v) in extra {
+            if k == "container" {
+                for (ck, cv) in v.as_object().cloned().unwrap_or_default() {
+                    p["spec"]["containers"][0][ck] = cv;
+                }
+            } else {
+                p["spec"][k] = v;
+            }
+        }
+    }
+    serde_json::from_value(p).expect("a valid pod")
+}
+
+/// Polls the pod until `check` returns `Some`, or fails with the pod's last status.
+async fn wait_for<T>(
+    api: &Api<Pod>,
+    name: &str,
+    timeout: Duration,
+    what: &str,
+    mut check: impl FnMut(&Pod) -> Option<T>,
+) -> Result<T> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = None;
+    loop {
+        if let Some(p) = api.get_opt(name).await? {
+            if let Some(v) = check(&p) {
+                return Ok(v);
+            }
+            last = Some(p);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!(
+                "pod {name}: {what} not seen within {timeout:?}; last status: {}",
+                serde_json::to_string(&last.and_then(|p| p.status)).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn phase(p: &Pod) -> &str {
+    p.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("")
+}
+
+fn ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// The pod's sandboxes on `NODE`'s containerd.
+async fn sandboxes_of(ctx: &Ctx, uid: &str) -> Result<usize> {
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let (mut rt, _) = e2e::node::cri_connect(&node.containerd_socket).await?;
+    let items = rt
+        .list_pod_sandbox(k8s_cri::v1::ListPodSandboxRequest { filter: None })
+        .await?
+        .into_inner()
+        .items;
+    Ok(items
+        .iter()
+        .filter(|s| s.labels.get("io.kubernetes.pod.uid").map(String::as_str) == Some(uid))
+        .count())
+}
+
+/// Deletes the pod and waits until the kubelet has removed it (object and sandboxes).
+async fn delete_and_wait(ctx: &Ctx, name: &str) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    let Some(p) = api.get_opt(name).await? else {
+        return Ok(());
+    };
+    let uid = p.metadata.uid.clone().unwrap_or_default();
+    api.delete(name, &DeleteParams::default()).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while api.get_opt(name).await?.is_some() {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "pod {name} still exists 30s after its deletion"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let n = sandboxes_of(ctx, &uid).await?;
+    ensure!(n == 0, "pod {name} deleted but {n} sandboxes remain");
+    Ok(())
+}
+
+async fn pod_runs(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "runs",
+            "sleep 3600",
+            json!({"container": {"ports": [{"containerPort": 8080}]}}),
+        ),
+    )
+    .await?;
+    let p = wait_for(
+        &api,
+        "runs",
+        Duration::from_secs(60),
+        "Running and Ready",
+        |p| (phase(p) == "Running" && ready(p)).then(|| p.clone()),
+    )
+    .await?;
+    let status = p.status.clone().unwrap_or_default();
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let ip = status.pod_ip.clone().unwrap_or_default();
+    let prefix = node.pod_cidr.rsplit_once('.').map(|(a, _)| a).unwrap_or("");
+    ensure!(
+        ip.starts_with(prefix),
+        "pod IP {ip} is not in the node's pod CIDR {}",
+        node.pod_cidr
+    );
+    ensure!(
+        status.host_ip.as_deref() == Some(node.ip.to_string().as_str()),
+        "hostIP {:?}",
+        status.host_ip
+    );
+    let cs = &status.container_statuses.clone().unwrap_or_default()[0];
+    ensure!(cs.ready && cs.restart_count == 0, "container status {cs:?}");
+    ensure!(
+        cs.container_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("containerd://")),
+        "containerID {:?}",
+        cs.container_id
+    );
+    ensure!(!cs.image_id.is_empty(), "imageID is empty");
+    for t in [
+        "PodScheduled",
+        "Initialized",
+        "ContainersReady",
+        "Ready",
+        "PodReadyToStartContainers",
+    ] {
+        ensure!(
+            status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == t && c.status == "True"),
+            "condition {t} not True: {:?}",
+            status.conditions
+        );
+    }
+    // The pod answers on its IP from the node (the pod network works end to end).
+    node.exec(&["busybox", "ping", "-c", "1", "-W", "2", &ip])
+        .await?;
+    delete_and_wait(ctx, "runs").await
+}
+
+async fn crash_loop(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(&PostParams::default(), &pod("crashes", "exit 3", json!({})))
+        .await?;
+    let mut saw_backoff = false;
+    let count = wait_for(
+        &api,
+        "crashes",
+        Duration::from_secs(90),
+        "CrashLoopBackOff with restartCount >= 2",
+        |p| {
+            let cs = p
+                .status
+                .as_ref()?
+                .container_statuses
+                .as_ref()?
+                .first()?
+                .clone();
+            let waiting = cs.state.as_ref()?.waiting.as_ref()?.reason.clone();
+            if waiting.as_deref() == Some("CrashLoopBackOff") {
+                saw_backoff = true;
+                let last = cs.last_state.as_ref()?.terminated.as_ref()?;
+                if last.exit_code == 3 && cs.restart_count >= 2 {
+                    return Some(cs.restart_count);
+                }
+            }
+            None
+        },
+    )
+    .await?;
+    ensure!(saw_backoff && count >= 2);
+    let p = api.get("crashes").await?;
+    ensure!(
+        phase(&p) == "Running",
+        "a restarting pod is Running, not {}",
+        phase(&p)
+    );
+    delete_and_wait(ctx, "crashes").await
+}
+
+async fn env_from_sources(ctx: &mut Ctx) -> Result<()> {
+    let cms: Api<ConfigMap> = Api::default_namespaced(ctx.client.clone());
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "env-cm"},
+        "data": {"COLOR": "teal"},
+    }))?;
+    let _ = cms.delete("env-cm", &DeleteParams::default()).await;
+    cms.create(&PostParams::default(), &cm).await?;
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "envs",
+            "echo \"color=$COLOR node=$NODE pod=$POD ip=$IP\"; sleep 3600",
+            json!({"container": {"env": [
+                {"name": "COLOR", "valueFrom": {"configMapKeyRef": {"name": "env-cm", "key": "COLOR"}}},
+                {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            ]}}),
+        ),
+    )
+    .await?;
+    let p = wait_for(&api, "envs", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running").then(|| p.clone())
+    })
+    .await?;
+    let uid = p.metadata.uid.clone().unwrap_or_default();
+    let ip = p.status.and_then(|s| s.pod_ip).unwrap_or_default();
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let log = node
+        .pod_logs_dir()
+        .join(format!("default_envs_{uid}"))
+        .join("c")
+        .join("0.log");
+    let want = format!("color=teal node={NODE} pod=envs ip={ip}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // CRI log lines: `<time> stdout F <line>`.
+        if text
+            .lines()
+            .any(|l| l.ends_with(&format!("stdout F {want}")))
+        {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{} holds {text:?}, not {want:?}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    delete_and_wait(ctx, "envs").await?;
+    ensure!(!log.exists(), "the pod's log directory is removed with it");
+    cms.delete("env-cm", &DeleteParams::default()).await?;
+    Ok(())
+}
+
+async fn kubelet_restart(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod("survivor", "sleep 3600", json!({})),
+    )
+    .await?;
+    let before = wait_for(&api, "survivor", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running" && ready(p)).then(|| p.clone())
+    })
+    .await?;
+    let id = |p: &Pod| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|c| c.first())
+            .and_then(|c| c.container_id.clone())
+    };
+    let kubeconfig = ctx.cluster.kubeconfig.clone();
+    let kubelet = ctx.kubelet.clone();
+    let node = ctx.cluster.node_mut(NODE).context("no worker node")?;
+    node.stop_kubelet(Duration::from_secs(10));
+    ensure!(!node.kubelet_running(), "the kubelet stopped");
+    node.start_kubelet(&kubelet, &kubeconfig, &[])?;
+    // Give the new kubelet time to sync the pod (and to wrongly restart it, if it would).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let after = api.get("survivor").await?;
+    ensure!(
+        phase(&after) == "Running" && ready(&after),
+        "pod after restart: {:?}",
+        after.status
+    );
+    ensure!(
+        id(&after) == id(&before),
+        "the container was replaced: {:?} -> {:?}",
+        id(&before),
+        id(&after)
+    );
+    let cs = &after
+        .status
+        .clone()
+        .unwrap_or_default()
+        .container_statuses
+        .unwrap_or_default()[0];
+    ensure!(cs.restart_count == 0, "restartCount {}", cs.restart_count);
+    let uid = after.metadata.uid.clone().unwrap_or_default();
+    ensure!(
+        sandboxes_of(ctx, &uid).await? == 1,
+        "one sandbox after the restart"
+    );
+    delete_and_wait(ctx, "survivor").await
+}
+
+async fn static_pod(ctx: &mut Ctx) -> Result<()> {
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let file = node.manifests.join("static-web.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: c\n    image: {}\n    command: [sleep, '3600']\n",
+            e2e::node::BUSYBOX_IMAGE
+        ),
+    )?;
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    let mirror = format!("static-web-{NODE}");
+    let result = async {
+        let p = wait_for(
+            &api,
+            &mirror,
+            Duration::from_secs(60),
+            "a Running mirror pod",
+            |p| (phase(p) == "Running").then(|| p.clone()),
+        )
+        .await?;
+        let annotations = p.metadata.annotations.clone().unwrap_or_default();
+        ensure!(
+            annotations.contains_key("kubernetes.io/config.mirror"),
+            "mirror annotation missing: {annotations:?}"
+        );
+        ensure!(p.spec.and_then(|s| s.node_name).as_deref() == Some(NODE));
+        Ok(())
+    }
+    .await;
+    std::fs::remove_file(&file)?;
+    result?;
+    // Removing the manifest stops the pod and removes its mirror.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while api.get_opt(&mirror).await?.is_some() {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "mirror pod still exists 30s after its manifest was removed"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(())
+}
