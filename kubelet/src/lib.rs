@@ -103,12 +103,33 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     drop(tx);
     tasks.push(tokio::spawn(pods::manage(ctx.clone(), rx, sources)));
 
-    // The kubelet's server (`kserver`'s kubelet/src/server/) starts here once merged:
-    // `server::serve(ServerOptions { .. }, cri.clone(), Arc::new(move || ctx.running_pods()))`.
-    let _pod_lister: Arc<dyn Fn() -> Vec<Pod> + Send + Sync> = {
+    let pod_lister: Arc<dyn Fn() -> Vec<Pod> + Send + Sync> = {
         let ctx = ctx.clone();
         Arc::new(move || ctx.running_pods())
     };
+    // CALL SITE for the kubelet's server (`kserver`'s kubelet/src/server/, not merged yet).
+    // Once `pub mod server;` is in, replace this block with:
+    //   let server = server::serve(
+    //       server::ServerOptions {
+    //           address: config.address,
+    //           port: config.port,
+    //           healthz_address: config.healthz_bind_address,
+    //           healthz_port: (config.healthz_port != 0).then_some(config.healthz_port),
+    //           tls_cert_file: config.tls_cert_file.clone(),
+    //           tls_private_key_file: config.tls_private_key_file.clone(),
+    //           client_ca_file: config.client_ca_file.clone(),
+    //           anonymous_auth: config.anonymous_auth,
+    //           root_dir: config.root_dir.clone(),
+    //           node_name: config.node_name.clone(),
+    //           node_ips: config.node_ip.into_iter().collect(),
+    //       },
+    //       cri.clone(),
+    //       pod_lister,
+    //   )
+    //   .await
+    //   .map_err(|e| Error::Runtime(e.to_string()))?;
+    // and call `server.stop().await` after `shutdown.await` below.
+    drop(pod_lister);
 
     shutdown.await;
     tracing::info!("kubelet stopping; containers keep running");

@@ -395,7 +395,8 @@ impl Options {
             anonymous_auth: self
                 .anonymous_auth
                 .or(auth.anonymous.and_then(|a| a.enabled))
-                .unwrap_or(false),
+                // The flag's default is true; a KubeletConfiguration file defaults it to false.
+                .unwrap_or(self.config.is_none()),
             node_labels,
             register_with_taints,
             register_node: self.register_node.or(file.register_node).unwrap_or(true),
@@ -674,7 +675,7 @@ mod tests {
             "unix:///run/containerd/containerd.sock"
         );
         assert!(c.register_node);
-        assert!(!c.anonymous_auth);
+        assert!(c.anonymous_auth, "the flag's default without a config file");
         assert_eq!(c.cgroup_driver, CgroupDriver::Cgroupfs);
         assert_eq!(c.node_status_update_frequency, Duration::from_secs(10));
     }

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod backoff;
 pub mod env;
 pub mod pleg;
+pub mod probes;
 pub mod runtime;
 pub mod spec;
 pub mod status;

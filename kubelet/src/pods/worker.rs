@@ -38,6 +38,9 @@ pub struct Handle {
     pub wake: Arc<Notify>,
 }
 
+/// How often pods with ConfigMap or Secret volumes re-read them.
+const VOLUME_REFRESH: Duration = Duration::from_secs(5);
+
 /// How long to wait before retrying a failed runtime call.
 const RETRY: Duration = Duration::from_secs(2);
 
@@ -50,6 +53,10 @@ struct Worker {
     last_status: Option<PodStatus>,
     /// When pulling each image last failed (image pull back-off counts from there).
     pull_failures: HashMap<String, Timestamp>,
+    /// The probes of the pod's running containers.
+    probes: super::probes::Probes,
+    /// Wakes this worker (probe results use it).
+    wake: Arc<Notify>,
     /// The mirror pod's name in the apiserver, for a static pod whose mirror exists.
     mirror_uid: Option<String>,
 }
@@ -70,6 +77,8 @@ pub async fn run(
         errors: BTreeMap::new(),
         last_status: None,
         pull_failures: HashMap::new(),
+        probes: Default::default(),
+        wake: wake.clone(),
         mirror_uid: None,
     };
     loop {
@@ -129,7 +138,9 @@ impl Worker {
     async fn sync(&mut self, pod: &Arc<Pod>) -> Result<Duration, Error> {
         let now = Timestamp::now();
         let mut rt = runtime::inspect(&self.ctx.cri, &self.uid).await?;
-        let decided = actions::compute(pod, &rt, &self.backoff, &[], now);
+        let probed = probed_containers(pod);
+        let unhealthy = self.probes.unhealthy(&probed);
+        let decided = actions::compute(pod, &rt, &self.backoff, &unhealthy, now);
         let grace = grace_period(pod, None);
         for (id, name, why) in &decided.kill {
             tracing::info!(pod = %key(pod), container = %name, "killing container: {why}");
@@ -222,6 +233,12 @@ impl Worker {
                 }
             }
         }
+        // Mounted ConfigMaps and Secrets are re-read this often, so updates reach the files
+        // within seconds (upstream's default watch-based detection is as quick).
+        let (cms, secrets) = volumes::references(pod);
+        if !cms.is_empty() || !secrets.is_empty() {
+            resync = resync.min(VOLUME_REFRESH);
+        }
         if let Some(after) = decided.resync_after {
             resync = resync.min(after + Duration::from_millis(100));
         }
@@ -229,6 +246,22 @@ impl Worker {
             rt = runtime::inspect(&self.ctx.cri, &self.uid).await?;
             self.collect_garbage(&rt).await;
         }
+        let running: HashMap<String, super::probes::Target> = probed
+            .iter()
+            .filter_map(|c| {
+                let l = rt.latest(&c.name).filter(|l| l.state == State::Running)?;
+                let target = super::probes::Target {
+                    container_id: l.id.clone(),
+                    pod_ip: rt
+                        .sandbox()
+                        .and_then(|s| s.ips.first().cloned())
+                        .unwrap_or_default(),
+                };
+                Some((c.name.clone(), target))
+            })
+            .collect();
+        self.probes
+            .update(&self.ctx.cri, &probed, &running, &self.wake);
         let mut waiting = self.errors.clone();
         waiting.extend(decided.backoff.clone());
         self.write_status(pod, &rt, &waiting, decided.finished, now)
@@ -515,13 +548,15 @@ impl Worker {
         finished: bool,
         now: Timestamp,
     ) -> Result<(), Error> {
-        let empty = HashSet::new();
+        let probed = probed_containers(pod);
+        let unready: HashSet<String> = self.probes.unready(&probed);
+        let not_started: HashSet<String> = self.probes.not_started(&probed);
         let inputs = status::Inputs {
             runtime_name: &self.ctx.runtime_name,
             host_ip: self.ctx.host_ip.as_deref(),
             waiting,
-            unready: &empty,
-            not_started: &empty,
+            unready: &unready,
+            not_started: &not_started,
             finished,
         };
         let mut base = (**pod).clone();
@@ -696,6 +731,23 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// The containers that may have probes: app containers and sidecars.
+fn probed_containers(pod: &Pod) -> Vec<Container> {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Vec::new();
+    };
+    spec.containers
+        .iter()
+        .chain(
+            spec.init_containers
+                .iter()
+                .flatten()
+                .filter(|c| actions::is_sidecar(c)),
+        )
+        .cloned()
+        .collect()
 }
 
 /// The grace period: the deletion's, else the spec's (30 s by default).

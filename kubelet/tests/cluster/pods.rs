@@ -34,6 +34,26 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: Duration::from_secs(120),
     },
     Scenario {
+        name: "pods: a failing liveness probe restarts the container",
+        run: |ctx| Box::pin(liveness_restarts(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
+        name: "pods: a readiness probe gates Ready",
+        run: |ctx| Box::pin(readiness_gates(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
+        name: "pods: a ConfigMap volume follows updates",
+        run: |ctx| Box::pin(config_map_volume_updates(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
+        name: "pods: the sandbox of a pod deleted while the kubelet was down is removed",
+        run: |ctx| Box::pin(orphans_removed(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
         name: "pods: a static pod runs and appears as a mirror pod",
         run: |ctx| Box::pin(static_pod(ctx)),
         timeout: Duration::from_secs(90),
@@ -407,6 +427,192 @@ async fn static_pod(ctx: &mut Ctx) -> Result<()> {
             "mirror pod still exists 30s after its manifest was removed"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Ok(())
+}
+
+/// Runs `cmd` in the pod's first container through the worker node's CRI (ExecSync).
+async fn exec_in(ctx: &Ctx, pod: &Pod, cmd: &[&str]) -> Result<(i32, String)> {
+    let id = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first())
+        .and_then(|c| c.container_id.clone())
+        .context("no container ID")?;
+    let id = id.trim_start_matches("containerd://").to_string();
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let (mut rt, _) = e2e::node::cri_connect(&node.containerd_socket).await?;
+    let r = rt
+        .exec_sync(k8s_cri::v1::ExecSyncRequest {
+            container_id: id,
+            cmd: cmd.iter().map(|s| s.to_string()).collect(),
+            timeout: 5,
+        })
+        .await?
+        .into_inner();
+    Ok((r.exit_code, String::from_utf8_lossy(&r.stdout).into_owned()))
+}
+
+async fn liveness_restarts(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "unhealthy",
+            "sleep 3600",
+            json!({"container": {"livenessProbe": {
+                "exec": {"command": ["cat", "/tmp/healthy"]},
+                "periodSeconds": 1, "failureThreshold": 2,
+            }}}),
+        ),
+    )
+    .await?;
+    wait_for(
+        &api,
+        "unhealthy",
+        Duration::from_secs(60),
+        "a restart after the liveness probe failed",
+        |p| {
+            let cs = p
+                .status
+                .as_ref()?
+                .container_statuses
+                .as_ref()?
+                .first()?
+                .clone();
+            (cs.restart_count >= 1 && cs.last_state?.terminated.is_some()).then_some(())
+        },
+    )
+    .await?;
+    delete_and_wait(ctx, "unhealthy").await
+}
+
+async fn readiness_gates(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "gated",
+            "sleep 3600",
+            json!({"container": {"readinessProbe": {
+                "exec": {"command": ["cat", "/tmp/ready"]},
+                "periodSeconds": 1,
+            }}}),
+        ),
+    )
+    .await?;
+    let p = wait_for(&api, "gated", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running").then(|| p.clone())
+    })
+    .await?;
+    // Several probe periods pass without the file: the pod stays unready.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let unready = api.get("gated").await?;
+    ensure!(!ready(&unready), "Ready before the readiness probe passed");
+    let cs = &unready
+        .status
+        .clone()
+        .unwrap_or_default()
+        .container_statuses
+        .unwrap_or_default()[0];
+    ensure!(
+        !cs.ready && cs.started == Some(true),
+        "container status {cs:?}"
+    );
+    let (code, _) = exec_in(ctx, &p, &["touch", "/tmp/ready"]).await?;
+    ensure!(code == 0, "touch exited {code}");
+    wait_for(&api, "gated", Duration::from_secs(20), "Ready", |p| {
+        ready(p).then_some(())
+    })
+    .await?;
+    delete_and_wait(ctx, "gated").await
+}
+
+async fn config_map_volume_updates(ctx: &mut Ctx) -> Result<()> {
+    let cms: Api<ConfigMap> = Api::default_namespaced(ctx.client.clone());
+    let _ = cms.delete("vol-cm", &DeleteParams::default()).await;
+    let cm = |v: &str| -> Result<ConfigMap> {
+        Ok(serde_json::from_value(
+            json!({"metadata": {"name": "vol-cm"}, "data": {"greeting": v}}),
+        )?)
+    };
+    cms.create(&PostParams::default(), &cm("hello")?).await?;
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "mounts",
+            "sleep 3600",
+            json!({
+                "volumes": [{"name": "cfg", "configMap": {"name": "vol-cm"}}],
+                "container": {"volumeMounts": [{"name": "cfg", "mountPath": "/etc/cfg"}]},
+            }),
+        ),
+    )
+    .await?;
+    let p = wait_for(&api, "mounts", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running").then(|| p.clone())
+    })
+    .await?;
+    let (_, first) = exec_in(ctx, &p, &["cat", "/etc/cfg/greeting"]).await?;
+    ensure!(first == "hello", "mounted file holds {first:?}");
+    let mut current = cms.get("vol-cm").await?;
+    current.data = cm("bonjour")?.data;
+    cms.replace("vol-cm", &PostParams::default(), &current)
+        .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, now) = exec_in(ctx, &p, &["cat", "/etc/cfg/greeting"]).await?;
+        if now == "bonjour" {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the mounted file still holds {now:?} 30s after the update"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    delete_and_wait(ctx, "mounts").await?;
+    cms.delete("vol-cm", &DeleteParams::default()).await?;
+    Ok(())
+}
+
+async fn orphans_removed(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod("orphan", "sleep 3600", json!({})),
+    )
+    .await?;
+    let p = wait_for(&api, "orphan", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running").then(|| p.clone())
+    })
+    .await?;
+    let uid = p.metadata.uid.clone().unwrap_or_default();
+    let kubeconfig = ctx.cluster.kubeconfig.clone();
+    let kubelet = ctx.kubelet.clone();
+    ctx.cluster
+        .node_mut(NODE)
+        .context("no worker node")?
+        .stop_kubelet(Duration::from_secs(10));
+    api.delete("orphan", &DeleteParams::default().grace_period(0))
+        .await?;
+    ensure!(
+        sandboxes_of(ctx, &uid).await? == 1,
+        "the sandbox outlives the pod object"
+    );
+    ctx.cluster
+        .node_mut(NODE)
+        .context("no worker node")?
+        .start_kubelet(&kubelet, &kubeconfig, &[])?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while sandboxes_of(ctx, &uid).await? > 0 {
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the orphaned sandbox is still there 30s after the kubelet started"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Ok(())
 }
