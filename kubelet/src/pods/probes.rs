@@ -257,7 +257,7 @@ fn port_of(c: &Container, port: &IntOrString) -> Option<u16> {
     }
 }
 
-async fn probe_once(
+pub(crate) async fn probe_once(
     cri: &Cri,
     c: &Container,
     probe: &Probe,

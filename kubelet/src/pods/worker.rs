@@ -653,6 +653,48 @@ impl Worker {
         self.mirror_uid.clone()
     }
 
+    /// Runs the container's preStop hook (exec, httpGet, tcpSocket or sleep) within the grace
+    /// period; returns the grace left for stopping it (at least 2 s, as upstream).
+    async fn pre_stop(&self, pod: &Pod, c: &Container, id: &str, pod_ip: &str, grace: i64) -> i64 {
+        let Some(hook) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) else {
+            return grace;
+        };
+        let started = tokio::time::Instant::now();
+        let budget = Duration::from_secs(grace.max(0) as u64);
+        tracing::info!(pod = %key(pod), container = %c.name, "running preStop hook");
+        let run = async {
+            if let Some(sleep) = &hook.sleep {
+                tokio::time::sleep(Duration::from_secs(sleep.seconds.max(0) as u64)).await;
+                return true;
+            }
+            let probe = k8s_openapi::api::core::v1::Probe {
+                exec: hook.exec.clone(),
+                http_get: hook.http_get.clone(),
+                tcp_socket: hook.tcp_socket.clone(),
+                ..Default::default()
+            };
+            super::probes::probe_once(
+                &self.ctx.cri,
+                c,
+                &probe,
+                id,
+                pod_ip,
+                budget.max(Duration::from_secs(1)),
+            )
+            .await
+        };
+        match tokio::time::timeout(budget, run).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(pod = %key(pod), container = %c.name, "preStop hook failed")
+            }
+            Err(_) => {
+                tracing::warn!(pod = %key(pod), container = %c.name, "preStop hook did not finish within the grace period")
+            }
+        }
+        (grace - started.elapsed().as_secs() as i64).max(2)
+    }
+
     /// Deletes the mirror pod of a static pod that stopped (its manifest was removed).
     async fn delete_mirror(&mut self, pod: &Pod) {
         let Some(client) = self.ctx.client.clone() else {
@@ -688,9 +730,31 @@ impl Worker {
         let rt = runtime::inspect(&self.ctx.cri, &self.uid).await?;
         let grace = grace_period(pod, pod.metadata.deletion_grace_period_seconds);
         tracing::info!(pod = %key(pod), grace, "stopping pod");
+        let pod_ip = rt
+            .sandbox()
+            .and_then(|s| s.ips.first().cloned())
+            .unwrap_or_default();
+        let this = &*self;
         let stops = rt
             .running()
-            .map(|c| self.stop_container(&c.id, grace))
+            .map(|c| {
+                let spec = probed_containers(pod)
+                    .into_iter()
+                    .chain(
+                        pod.spec
+                            .iter()
+                            .flat_map(|s| s.init_containers.clone().unwrap_or_default()),
+                    )
+                    .find(|s| s.name == c.name);
+                let pod_ip = pod_ip.clone();
+                async move {
+                    let mut left = grace;
+                    if let Some(spec) = spec.filter(|_| c.state == State::Running) {
+                        left = this.pre_stop(pod, &spec, &c.id, &pod_ip, grace).await;
+                    }
+                    this.stop_container(&c.id, left).await
+                }
+            })
             .collect::<Vec<_>>();
         for r in futures::future::join_all(stops).await {
             r?;

@@ -34,6 +34,11 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: Duration::from_secs(120),
     },
     Scenario {
+        name: "pods: deletion runs the preStop hook before stopping the container",
+        run: |ctx| Box::pin(pre_stop_runs(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
         name: "pods: a failing liveness probe restarts the container",
         run: |ctx| Box::pin(liveness_restarts(ctx)),
         timeout: Duration::from_secs(90),
@@ -614,5 +619,40 @@ async fn orphans_removed(ctx: &mut Ctx) -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    Ok(())
+}
+
+async fn pre_stop_runs(ctx: &mut Ctx) -> Result<()> {
+    let node = ctx.cluster.node(NODE).context("no worker node")?;
+    let host = node.dir.join("prestop");
+    let _ = std::fs::remove_dir_all(&host);
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "hooked",
+            "sleep 3600",
+            json!({
+                "volumes": [{"name": "out", "hostPath": {"path": host.to_string_lossy(), "type": "DirectoryOrCreate"}}],
+                "container": {
+                    "volumeMounts": [{"name": "out", "mountPath": "/out"}],
+                    "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo bye > /out/said"]}}},
+                },
+            }),
+        ),
+    )
+    .await?;
+    wait_for(&api, "hooked", Duration::from_secs(60), "Running", |p| {
+        (phase(p) == "Running").then_some(())
+    })
+    .await?;
+    ensure!(
+        !host.join("said").exists(),
+        "the hook ran before the deletion"
+    );
+    delete_and_wait(ctx, "hooked").await?;
+    let said = std::fs::read_to_string(host.join("said")).unwrap_or_default();
+    std::fs::remove_dir_all(&host)?;
+    ensure!(said == "bye\n", "the preStop hook wrote {said:?}");
     Ok(())
 }
