@@ -39,6 +39,11 @@ pub const SCENARIOS: &[Scenario] = &[
         timeout: Duration::from_secs(90),
     },
     Scenario {
+        name: "pods: init containers run first and a Never pod succeeds",
+        run: |ctx| Box::pin(init_then_succeed(ctx)),
+        timeout: Duration::from_secs(90),
+    },
+    Scenario {
         name: "pods: a failing liveness probe restarts the container",
         run: |ctx| Box::pin(liveness_restarts(ctx)),
         timeout: Duration::from_secs(90),
@@ -169,9 +174,18 @@ async fn delete_and_wait(ctx: &Ctx, name: &str) -> Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let n = sandboxes_of(ctx, &uid).await?;
-    ensure!(n == 0, "pod {name} deleted but {n} sandboxes remain");
-    Ok(())
+    // Finished pods go from the apiserver at once; the kubelet removes their sandbox after.
+    loop {
+        let n = sandboxes_of(ctx, &uid).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "pod {name} deleted but {n} sandboxes remain"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn pod_runs(ctx: &mut Ctx) -> Result<()> {
@@ -655,4 +669,55 @@ async fn pre_stop_runs(ctx: &mut Ctx) -> Result<()> {
     std::fs::remove_dir_all(&host)?;
     ensure!(said == "bye\n", "the preStop hook wrote {said:?}");
     Ok(())
+}
+
+async fn init_then_succeed(ctx: &mut Ctx) -> Result<()> {
+    let api: Api<Pod> = Api::default_namespaced(ctx.client.clone());
+    api.create(
+        &PostParams::default(),
+        &pod(
+            "batch",
+            "test \"$(cat /work/a)$(cat /work/b)\" = 12",
+            json!({
+                "restartPolicy": "Never",
+                "volumes": [{"name": "work", "emptyDir": {}}],
+                "initContainers": [
+                    {"name": "one", "image": e2e::node::BUSYBOX_IMAGE,
+                     "command": ["sh", "-c", "echo -n 1 > /work/a"],
+                     "volumeMounts": [{"name": "work", "mountPath": "/work"}]},
+                    {"name": "two", "image": e2e::node::BUSYBOX_IMAGE,
+                     "command": ["sh", "-c", "test -f /work/a && echo -n 2 > /work/b"],
+                     "volumeMounts": [{"name": "work", "mountPath": "/work"}]},
+                ],
+                "container": {"volumeMounts": [{"name": "work", "mountPath": "/work"}]},
+            }),
+        ),
+    )
+    .await?;
+    let p = wait_for(&api, "batch", Duration::from_secs(60), "Succeeded", |p| {
+        matches!(phase(p), "Succeeded" | "Failed").then(|| p.clone())
+    })
+    .await?;
+    let status = p.status.clone().unwrap_or_default();
+    ensure!(phase(&p) == "Succeeded", "phase {}: {status:?}", phase(&p));
+    for s in status.init_container_statuses.iter().flatten() {
+        let t = s.state.as_ref().and_then(|s| s.terminated.as_ref());
+        ensure!(
+            t.is_some_and(|t| t.exit_code == 0 && t.reason.as_deref() == Some("Completed")),
+            "init container {} state {:?}",
+            s.name,
+            s.state
+        );
+    }
+    let ready = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Ready")
+        .context("no Ready condition")?;
+    ensure!(
+        ready.status == "False" && ready.reason.as_deref() == Some("PodCompleted"),
+        "Ready condition {ready:?}"
+    );
+    delete_and_wait(ctx, "batch").await
 }
