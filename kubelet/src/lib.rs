@@ -65,6 +65,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         runtime_name: version.runtime_name.clone(),
         host_ip: config.node_ip.map(|ip| ip.to_string()),
         allocatable,
+        events: client
+            .clone()
+            .map(|c| client::EventRecorder::new(c, "kubelet", Some(&config.node_name))),
         pods: Mutex::new(Default::default()),
     });
 

@@ -42,6 +42,8 @@ pub struct Context {
     pub host_ip: Option<String>,
     /// The node's allocatable resources (defaults of resourceFieldRef limits).
     pub allocatable: BTreeMap<String, Quantity>,
+    /// Records the pods' events (`None` standalone).
+    pub events: Option<client::EventRecorder>,
     /// The pods the kubelet runs, with the status it last computed (the server lists these).
     pub pods: Mutex<HashMap<String, Arc<Pod>>>,
 }

@@ -144,6 +144,13 @@ impl Worker {
         let grace = grace_period(pod, None);
         for (id, name, why) in &decided.kill {
             tracing::info!(pod = %key(pod), container = %name, "killing container: {why}");
+            self.event(
+                pod,
+                Some(name),
+                false,
+                "Killing",
+                format!("Stopping container {name}"),
+            );
             self.stop_container(id, grace).await?;
         }
         let mut changed = !decided.kill.is_empty();
@@ -378,6 +385,20 @@ impl Worker {
                 message: e.message().to_string(),
             })?;
         tracing::info!(pod = %key(pod), container = %c.name, attempt, "started container");
+        self.event(
+            pod,
+            Some(&c.name),
+            false,
+            "Created",
+            format!("Created container: {}", c.name),
+        );
+        self.event(
+            pod,
+            Some(&c.name),
+            false,
+            "Started",
+            format!("Started container {}", c.name),
+        );
         Ok(())
     }
 
@@ -434,7 +455,16 @@ impl Worker {
                     ),
                 })
             }
-            ("Never", Some(id)) | ("IfNotPresent", Some(id)) => return Ok(id.clone()),
+            ("Never", Some(id)) | ("IfNotPresent", Some(id)) => {
+                self.event(
+                    pod,
+                    Some(&c.name),
+                    false,
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                );
+                return Ok(id.clone());
+            }
             _ => {}
         }
         let pull_key = format!("pull/{image}");
@@ -451,6 +481,14 @@ impl Worker {
         }
         let auth = pull_auth(pod, &image, src);
         tracing::info!(image = %image, "pulling image");
+        self.event(
+            pod,
+            Some(&c.name),
+            false,
+            "Pulling",
+            format!("Pulling image \"{image}\""),
+        );
+        let pull_started = std::time::Instant::now();
         match self
             .ctx
             .cri
@@ -465,17 +503,44 @@ impl Worker {
         {
             Ok(r) => {
                 self.pull_failures.remove(&image);
+                self.event(
+                    pod,
+                    Some(&c.name),
+                    false,
+                    "Pulled",
+                    format!(
+                        "Successfully pulled image \"{image}\" in {:?}",
+                        pull_started.elapsed()
+                    ),
+                );
                 Ok(r.into_inner().image_ref)
             }
             Err(e) => {
                 self.backoff.next(&pull_key, now);
                 self.pull_failures.insert(image.clone(), now);
+                let message = format!("failed to pull image \"{image}\": {}", e.message());
+                self.event(pod, Some(&c.name), true, "Failed", message.clone());
                 Err(Waiting {
                     reason: "ErrImagePull".into(),
-                    message: format!("failed to pull image \"{image}\": {}", e.message()),
+                    message,
                 })
             }
         }
+    }
+
+    /// Records an event about the pod (or one of its containers) without waiting for it.
+    fn event(&self, pod: &Pod, container: Option<&str>, warning: bool, reason: &str, note: String) {
+        let Some(events) = &self.ctx.events else {
+            return;
+        };
+        let mut regarding = kube::Resource::object_ref(pod, &());
+        regarding.field_path = container.map(|c| format!("spec.containers{{{c}}}"));
+        let type_ = if warning {
+            client::EventType::Warning
+        } else {
+            client::EventType::Normal
+        };
+        events.emit(&regarding, type_, reason, reason, Some(&note));
     }
 
     async fn stop_container(&self, id: &str, grace: i64) -> Result<(), Error> {

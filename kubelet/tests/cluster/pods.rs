@@ -251,6 +251,34 @@ async fn pod_runs(ctx: &mut Ctx) -> Result<()> {
     // The pod answers on its IP from the node (the pod network works end to end).
     node.exec(&["busybox", "ping", "-c", "1", "-W", "2", &ip])
         .await?;
+    // The kubelet recorded what it did, as `kubectl describe pod` shows.
+    let events: Api<k8s_openapi::api::events::v1::Event> =
+        Api::default_namespaced(ctx.client.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let reasons: Vec<String> = events
+            .list(&Default::default())
+            .await?
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding.as_ref().and_then(|r| r.uid.as_deref()) == p.metadata.uid.as_deref()
+            })
+            .filter_map(|e| e.reason)
+            .collect();
+        if ["Created", "Started"]
+            .iter()
+            .all(|r| reasons.iter().any(|x| x == r))
+            && reasons.iter().any(|x| x == "Pulled" || x == "Pulling")
+        {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "events of the pod: {reasons:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     delete_and_wait(ctx, "runs").await
 }
 
