@@ -331,6 +331,26 @@ mod tests {
     }
 
     #[test]
+    fn sidecars_start_first_and_keep_running() {
+        let mut p = pod("Always", &["side"], &["a"]);
+        p.spec.as_mut().unwrap().init_containers.as_mut().unwrap()[0].restart_policy =
+            Some("Always".into());
+        let b = Backoff::default();
+        let mut rt = PodRuntime {
+            sandboxes: vec![sandbox(true)],
+            containers: vec![],
+        };
+        assert_eq!(compute(&p, &rt, &b, &[], now(0)).start, [Which::Init(0)]);
+        rt.containers
+            .push(container("side", 0, State::Running, 0, 0));
+        assert_eq!(compute(&p, &rt, &b, &[], now(0)).start, [Which::App(0)]);
+        // A sidecar that exits is restarted beside the running app container.
+        rt.containers[0].state = State::Exited;
+        rt.containers.push(container("a", 0, State::Running, 0, 0));
+        assert_eq!(compute(&p, &rt, &b, &[], now(5)).start, [Which::Init(0)]);
+    }
+
+    #[test]
     fn a_failed_init_container_fails_a_never_pod() {
         let p = pod("Never", &["i1"], &["a"]);
         let rt = PodRuntime {
