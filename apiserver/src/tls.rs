@@ -59,7 +59,12 @@ pub fn ensure_serving_cert(
         ips.push(bind);
     }
     Ok(client::serving::ensure_serving_cert(
-        cert_file, key_file, cert_dir, "apiserver", &names, &ips,
+        cert_file,
+        key_file,
+        cert_dir,
+        "apiserver",
+        &names,
+        &ips,
     )?)
 }
 

@@ -169,6 +169,9 @@ impl Node {
         if self.kubelet_running() {
             bail!("node {}: a kubelet is already running", self.name);
         }
+        // Anonymous callers are let in: the harness's apiserver presents no client certificate
+        // to kubelets yet (`--kubelet-client-certificate` and a `clientCAFile` come with the
+        // bootstrap work).
         let config = format!(
             "apiVersion: kubelet.config.k8s.io/v1beta1\n\
              kind: KubeletConfiguration\n\
@@ -176,7 +179,8 @@ impl Node {
              cgroupRoot: {cgroup_root}\n\
              staticPodPath: {manifests}\n\
              podLogsDir: {logs}\n\
-             clusterDomain: cluster.local\n",
+             clusterDomain: cluster.local\n\
+             authentication:\n  anonymous:\n    enabled: true\n",
             cgroup_root = self.cgroup_root,
             manifests = self.manifests.display(),
             logs = self.pod_logs_dir().display(),
@@ -297,10 +301,11 @@ impl NodeCluster {
         cluster.start_registry(&images).await?;
         let etcd = TestEtcd::start(&cluster.dir).await?;
         let bind = SocketAddr::from((cluster.host_ip, 0));
-        let mut flags: Vec<String> = vec![format!(
-            "--service-cluster-ip-range={}",
-            cluster.service_cidr
-        )];
+        // kubeadm's address order: node names do not resolve here, their InternalIPs do.
+        let mut flags: Vec<String> = vec![
+            format!("--service-cluster-ip-range={}", cluster.service_cidr),
+            "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname".to_string(),
+        ];
         flags.extend(config.apiserver_flags.iter().cloned());
         let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
         let endpoint = etcd.endpoint.clone();

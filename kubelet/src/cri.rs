@@ -83,6 +83,78 @@ impl Cri {
     }
 }
 
+impl Cri {
+    /// Why the runtime is not ready (its `RuntimeReady` or `NetworkReady` condition false, or
+    /// no answer), or `None` when it is: the Node's Ready condition follows this.
+    pub async fn runtime_problem(&self) -> Option<String> {
+        let status = match self
+            .runtime
+            .clone()
+            .status(k8s_cri::v1::StatusRequest { verbose: false })
+            .await
+        {
+            Ok(r) => r.into_inner().status.unwrap_or_default(),
+            Err(e) => return Some(format!("container runtime is down: {}", e.message())),
+        };
+        for wanted in ["RuntimeReady", "NetworkReady"] {
+            match status.conditions.iter().find(|c| c.r#type == wanted) {
+                Some(c) if c.status => {}
+                Some(c) => {
+                    let what = if wanted == "NetworkReady" {
+                        "container runtime network not ready"
+                    } else {
+                        "container runtime not ready"
+                    };
+                    return Some(format!(
+                        "{what}: {wanted}=false reason:{} message:{}",
+                        c.reason, c.message
+                    ));
+                }
+                None => return Some(format!("container runtime status check: {wanted} missing")),
+            }
+        }
+        None
+    }
+
+    /// Every sandbox of the pod with `uid` (any state).
+    pub async fn pod_sandboxes(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<k8s_cri::v1::PodSandbox>, tonic::Status> {
+        let filter = k8s_cri::v1::PodSandboxFilter {
+            label_selector: [(LABEL_POD_UID.to_string(), uid.to_string())].into(),
+            ..Default::default()
+        };
+        let resp = self
+            .runtime
+            .clone()
+            .list_pod_sandbox(k8s_cri::v1::ListPodSandboxRequest {
+                filter: Some(filter),
+            })
+            .await?;
+        Ok(resp.into_inner().items)
+    }
+
+    /// Every container of the pod with `uid` (any state).
+    pub async fn pod_containers(
+        &self,
+        uid: &str,
+    ) -> Result<Vec<k8s_cri::v1::Container>, tonic::Status> {
+        let filter = k8s_cri::v1::ContainerFilter {
+            label_selector: [(LABEL_POD_UID.to_string(), uid.to_string())].into(),
+            ..Default::default()
+        };
+        let resp = self
+            .runtime
+            .clone()
+            .list_containers(k8s_cri::v1::ListContainersRequest {
+                filter: Some(filter),
+            })
+            .await?;
+        Ok(resp.into_inner().containers)
+    }
+}
+
 /// The socket path of a `--container-runtime-endpoint` value. Only unix sockets exist here.
 pub fn socket_path(endpoint: &str) -> anyhow::Result<PathBuf> {
     let path = match endpoint.split_once("://") {
