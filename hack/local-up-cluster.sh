@@ -473,7 +473,6 @@ cleanup_containerd() { # NODE DIR
     [[ "$a" == /run/containerd/s/* ]] && rm -f "$a"
   done
   [ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null || true
-  rmdir /run/containerd/s 2>/dev/null && rmdir /run/containerd 2>/dev/null || true
   local f ino
   for f in /run/netns/cni-*; do
     [ -e "$f" ] || continue
@@ -487,7 +486,6 @@ cleanup_containerd() { # NODE DIR
   local net
   net="$(state_get node | awk -v n="$node" '$1 == n { print $2 }')"
   [ -z "$net" ] || rm -f /var/lib/cni/results/"$net"-*
-  rmdir /var/lib/cni/results 2>/dev/null && rmdir /var/lib/cni 2>/dev/null || true
 }
 
 unmount_under() { # DIR: every mount point below DIR, deepest first

@@ -872,11 +872,8 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             let _ = std::fs::remove_file(s);
         }
     }
-    // containerd 1.6 puts shim sockets in /run/containerd/s whatever its state folder; remove
-    // that folder (and /run/containerd) only when empty, so a system containerd's are kept.
-    if std::fs::remove_dir("/run/containerd/s").is_ok() {
-        let _ = std::fs::remove_dir("/run/containerd");
-    }
+    // containerd 1.6 puts shim sockets in /run/containerd/s whatever its state folder. The
+    // (empty) folder stays: another cluster's shim may be about to create its socket there.
     // Mounts: what containerd left under the node's folder, and sandbox namespaces.
     let mut mounts: Vec<PathBuf> = mount_points()
         .into_iter()
@@ -905,10 +902,7 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             let _ = std::fs::remove_file(entry);
         }
     }
-    // libcni makes its cache folders on first use; leave them only when something else uses them.
-    if std::fs::remove_dir("/var/lib/cni/results").is_ok() {
-        let _ = std::fs::remove_dir("/var/lib/cni");
-    }
+    // libcni's cache folder stays, even empty: another runtime may be about to write there.
     if let Err(e) = remove_cgroups(&node.cgroup_root) {
         errors.push(format!("{e:#}"));
     }
