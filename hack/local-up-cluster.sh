@@ -399,7 +399,11 @@ EOF
     sleep 1
   done
   if [ -z "$ip" ]; then
-    echo "local-up: demo: pod hello got no IP within 90s: the kubelet on $node does not run pods (yet?)." >&2
+    if [ -d "/proc/$(state_get pid | awk -v n="kubelet-$node" '$1 == n { print $2 }')" ]; then
+      echo "local-up: demo: pod hello got no IP within 90s: the kubelet on $node does not run pods (yet?)." >&2
+    else
+      echo "local-up: demo: the kubelet on $node exited, so pod hello cannot run." >&2
+    fi
     echo "local-up: its log, $out/$node/kubelet.log, ends with:" >&2
     tail -n 15 "$out/$node/kubelet.log" >&2 || true
     return 1
