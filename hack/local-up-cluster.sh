@@ -52,6 +52,7 @@ install_packages() {
   dpkg -s libc6-dev >/dev/null 2>&1 || need+=(libc6-dev)
   command -v ip >/dev/null || need+=(iproute2)
   command -v nsenter >/dev/null || need+=(util-linux)
+  command -v curl >/dev/null || need+=(curl)
   command -v protoc >/dev/null || need+=(protobuf-compiler)
   command -v pkg-config >/dev/null || need+=(pkg-config)
   dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
@@ -363,7 +364,7 @@ EOF
   echo "The cluster is up ($((SECONDS - t0))s). Use it with:"
   echo "  export KUBECONFIG=$out/admin.conf"
   echo "  $bin/kubectl get nodes"
-  echo "  $0 exec $demo_from busybox wget -qO- http://POD_IP:8080/   # pod IPs answer only inside the nodes"
+  echo "  $0 exec $demo_from curl -s http://POD_IP:8080/   # pod IPs answer only inside the nodes"
   echo "  static pods: put manifests in $out/NODE/manifests"
   echo "  $0 down"
   echo "The Deployment + Service demo waits for the controller-manager (and kube-proxy); it runs a bare Pod meanwhile."
@@ -412,7 +413,8 @@ EOF
   local answer=""
   deadline=$((SECONDS + 30))
   while [ $SECONDS -lt $deadline ]; do
-    answer="$(node_exec "$from" busybox wget -T 2 -qO- "http://$ip:8080/" 2>/dev/null || true)"
+    # curl, not busybox wget: Debian's static busybox wget crashes (static glibc resolver).
+    answer="$(node_exec "$from" curl -sS -m 3 "http://$ip:8080/" 2>/dev/null || true)"
     [ -n "$answer" ] && break
     sleep 1
   done
@@ -460,21 +462,28 @@ stop_pid() { # NAME PID: SIGTERM, SIGKILL after 10 s; only if it still is the pr
 # and its mounts under the node's folder, unmounted.
 cleanup_containerd() { # NODE DIR
   local node="$1" d="$2" tasks="$2/containerd/state/io.containerd.runtime.v2.task" inodes=() pids=()
-  local b shim init
+  local sock="$2/containerd/containerd.sock" p b init parent a
+  # Its shims: a containerd-shim* command with `-address <this node's socket>` (unique to it).
+  for p in /proc/[0-9]*; do
+    case "$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1)" in
+      *containerd-shim*)
+        if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$sock"; then pids+=("${p#/proc/}"); fi
+        ;;
+    esac
+  done
+  # Their containers: each task's first process (init.pid), a child of one of those shims.
   for b in "$tasks"/*/*/; do
     [ -d "$b" ] || continue
-    shim="$(cat "$b/shim.pid" 2>/dev/null || true)"
     init="$(cat "$b/init.pid" 2>/dev/null || true)"
-    if [ -n "$shim" ] && tr '\0' ' ' <"/proc/$shim/cmdline" 2>/dev/null | grep -q containerd-shim; then
-      pids+=("$shim")
-      if [ -n "$init" ] && [ "$(awk '{ print $4 }' "/proc/$init/stat" 2>/dev/null)" = "$shim" ]; then
+    if [ -n "$init" ] && [ ${#pids[@]} -gt 0 ]; then
+      parent="$(awk '{ print $4 }' "/proc/$init/stat" 2>/dev/null || true)"
+      if printf '%s\n' "${pids[@]}" | grep -qxF -- "$parent"; then
         pids+=("$init")
         inodes+=("$(stat -L -c %i "/proc/$init/ns/net" 2>/dev/null || true)")
       fi
     fi
-    local a
     a="$(sed 's|^unix://||' "$b/address" 2>/dev/null || true)"
-    [[ "$a" == /run/containerd/s/* ]] && rm -f "$a"
+    if [[ "$a" == /run/containerd/s/* ]]; then rm -f "$a"; fi
   done
   [ ${#pids[@]} -eq 0 ] || kill -KILL "${pids[@]}" 2>/dev/null || true
   local f ino
@@ -498,13 +507,21 @@ unmount_under() { # DIR: every mount point below DIR, deepest first
 }
 
 remove_cgroup() { # ROOT: the cgroup and its children in every hierarchy, deepest first
-  local h
-  awk '$0 ~ / - cgroup2? / { print $5 }' /proc/self/mountinfo | while read -r h; do
+  # Killed processes leave their cgroups a moment later: 5 s of patience in all, not per cgroup.
+  local h c patience=50
+  while read -r h; do
     [ -d "$h$1" ] || continue
-    find "$h$1" -depth -type d | while read -r c; do
-      for _ in $(seq 1 50); do rmdir "$c" 2>/dev/null && break; [ -d "$c" ] || break; sleep 0.1; done
-    done
-  done
+    while read -r c; do
+      until rmdir "$c" 2>/dev/null || [ ! -d "$c" ]; do
+        if [ "$patience" -le 0 ]; then
+          echo "local-up: cannot remove cgroup $c (processes left in it?)" >&2
+          break
+        fi
+        patience=$((patience - 1))
+        sleep 0.1
+      done
+    done < <(find "$h$1" -depth -type d)
+  done < <(awk '$0 ~ / - cgroup2? / { print $5 }' /proc/self/mountinfo)
 }
 
 down_quiet() {

@@ -812,7 +812,11 @@ fn reserve_range(id: &str) -> Result<(u8, PathBuf)> {
 /// and the cgroups under the node's cgroup root.
 fn teardown_node(node: &mut Node) -> Result<()> {
     let mut errors = Vec::new();
-    if node.containerd.is_some() && node.containerd_socket.exists() {
+    let running = matches!(
+        node.containerd.as_mut().map(Child::try_wait),
+        Some(Ok(None))
+    );
+    if running && node.containerd_socket.exists() {
         let socket = node.containerd_socket.clone();
         let result = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -831,23 +835,22 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             Err(_) => errors.push("removing the pod sandboxes panicked".to_string()),
         }
     }
-    // What containerd started and is still running: each task's bundle names its shim and
-    // its container's first process.
+    // What containerd started and is still running: each task's bundle names its first
+    // process (init.pid), whose parent is the task's shim (containerd 1.6 writes no shim.pid
+    // and runs one shim per pod); shims whose containers are gone are found by the socket of
+    // this node's containerd on their command line.
     let tasks = node
         .dir
         .join("containerd/state/io.containerd.runtime.v2.task");
-    let mut shims = Vec::new();
+    let mut shims = shims_of(&node.containerd_socket);
     let mut inits = Vec::new();
     let mut shim_sockets = Vec::new();
     for ns in read_dirs(&tasks) {
         for bundle in read_dirs(&ns) {
-            let shim = read_pid(&bundle.join("shim.pid"));
-            if let Some(shim) = shim.filter(|p| cmdline(*p).contains("containerd-shim")) {
-                shims.push(shim);
-                if let Some(init) = read_pid(&bundle.join("init.pid")) {
-                    if parent_pid(init) == Some(shim) {
-                        inits.push(init);
-                    }
+            if let Some(init) = read_pid(&bundle.join("init.pid")) {
+                if let Some(shim) = parent_pid(init).filter(|p| shims.contains(p)) {
+                    inits.push(init);
+                    shims.push(shim);
                 }
             }
             if let Ok(a) = std::fs::read_to_string(bundle.join("address")) {
@@ -855,6 +858,8 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             }
         }
     }
+    shims.sort_unstable();
+    shims.dedup();
     // The network namespaces of those processes: a sandbox's is a mount under /run/netns.
     let netns_inodes: HashSet<u64> = inits
         .iter()
@@ -978,6 +983,8 @@ pub async fn cri_version(socket: &Path) -> Result<String> {
 /// first (a cgroup is removed with rmdir once its processes are gone).
 fn remove_cgroups(root: &str) -> Result<()> {
     let mut left = Vec::new();
+    // Killed processes leave their cgroups a moment later: 5 s of patience in all.
+    let mut patience = 50;
     for hierarchy in cgroup_hierarchies() {
         let top = hierarchy.join(root.trim_start_matches('/'));
         if !top.exists() {
@@ -987,17 +994,16 @@ fn remove_cgroups(root: &str) -> Result<()> {
         collect_dirs(&top, &mut dirs);
         dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         for d in dirs {
-            let mut removed = false;
-            // Killed processes leave their cgroup a moment after SIGKILL.
-            for _ in 0..50 {
+            loop {
                 if std::fs::remove_dir(&d).is_ok() || !d.exists() {
-                    removed = true;
                     break;
                 }
+                if patience == 0 {
+                    left.push(d.display().to_string());
+                    break;
+                }
+                patience -= 1;
                 std::thread::sleep(Duration::from_millis(100));
-            }
-            if !removed {
-                left.push(d.display().to_string());
             }
         }
     }
@@ -1069,17 +1075,37 @@ fn read_pid(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-        .unwrap_or_default()
-}
-
 fn parent_pid(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields follow the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// The containerd shims serving the containerd at `socket`: processes whose command is a
+/// `containerd-shim*` binary with `-address <socket>` (that socket is unique to one node).
+fn shims_of(socket: &Path) -> Vec<u32> {
+    let socket = socket.to_string_lossy();
+    read_dirs_and_files(Path::new("/proc"))
+        .into_iter()
+        .filter_map(|p| p.file_name()?.to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let args: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+            let is_shim = args.first().is_some_and(|a| {
+                String::from_utf8_lossy(a)
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with("containerd-shim"))
+            });
+            is_shim
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == b"-address" && w[1] == socket.as_bytes())
+        })
+        .collect()
 }
 
 fn kill(pid: u32, sig: rustix::process::Signal) {

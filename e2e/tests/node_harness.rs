@@ -221,3 +221,51 @@ async fn dropping_a_cluster_with_a_running_sandbox_leaves_nothing() {
     assert!(!mounts.contains(&netns), "mounts left");
     assert!(!dir.exists(), "files left");
 }
+
+/// containerd crashed (SIGKILL): its shims and sandboxes keep running, and teardown must find
+/// and remove them without it (the path CRI cannot take).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_after_containerd_died_kills_its_shims_and_unmounts_its_namespaces() {
+    let cluster = NodeCluster::start(ClusterConfig {
+        workers: 0,
+        ..Default::default()
+    })
+    .await
+    .expect("cluster starts");
+    let dir = cluster.dir.clone();
+    let node = &cluster.nodes[0];
+    let socket = node.containerd_socket.to_string_lossy().into_owned();
+    let cgroup = format!("/sys/fs/cgroup/pids{}", node.cgroup_root);
+    let (_, _, netns) = sandbox(&node.containerd_socket, &node.dir, &node.cgroup_root, "c").await;
+    assert!(Path::new(&cgroup).exists(), "the sandbox's cgroup {cgroup}");
+    let pid = node.containerd_pid().expect("containerd runs");
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        !shims_of(&socket).is_empty(),
+        "the shim outlives containerd"
+    );
+    drop(cluster);
+    assert!(shims_of(&socket).is_empty(), "shims left");
+    assert!(
+        !Path::new(&netns).exists(),
+        "the sandbox's namespace {netns} is left"
+    );
+    assert!(!Path::new(&cgroup).exists(), "cgroup {cgroup} left");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&*dir.to_string_lossy()), "mounts left");
+    assert!(!dir.exists(), "files left");
+}
+
+/// Processes whose command line names `socket` (the shims of one containerd).
+fn shims_of(socket: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .filter(|c| c.contains("containerd-shim") && c.contains(socket))
+        .collect()
+}
