@@ -445,7 +445,7 @@ stop_pid() { # NAME PID: SIGTERM, SIGKILL after 10 s; only if it still is the pr
     *) program="$name" ;;
   esac
   # A PID reused by another program since `up` is not ours.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$program" || return 0
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "$program" || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
   for _ in $(seq 1 100); do
     [ -d "/proc/$pid" ] || return 0
@@ -465,9 +465,9 @@ cleanup_containerd() { # NODE DIR
   local sock="$2/containerd/containerd.sock" p b init parent a
   # Its shims: a containerd-shim* command with `-address <this node's socket>` (unique to it).
   for p in /proc/[0-9]*; do
-    case "$(tr '\0' '\n' <"$p/cmdline" 2>/dev/null | head -1)" in
+    case "$(tr '\0' '\n' 2>/dev/null <"$p/cmdline" | head -1)" in
       *containerd-shim*)
-        if tr '\0' '\n' <"$p/cmdline" 2>/dev/null | grep -qxF -- "$sock"; then pids+=("${p#/proc/}"); fi
+        if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qxF -- "$sock"; then pids+=("${p#/proc/}"); fi
         ;;
     esac
   done
@@ -493,6 +493,7 @@ cleanup_containerd() { # NODE DIR
     for i in "${inodes[@]}"; do
       if [ -n "$i" ] && [ "$i" = "$ino" ]; then
         umount -l "$f" && rm -f "$f"
+        break
       fi
     done
   done
