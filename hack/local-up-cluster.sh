@@ -274,8 +274,8 @@ http:
 EOF
   record pid registry "$(spawn "$out/registry/registry.log" docker-registry serve "$out/registry/config.yml")"
   wait_for 20 registry bash -c "exec 3<>/dev/tcp/$host/$regport" || die "the registry did not start: $(tail -5 "$out/registry/registry.log")"
-  skopeo copy --quiet --dest-tls-verify=false "oci-archive:$images/pause.tar" "docker://$registry/pause:3.9"
-  skopeo copy --quiet --dest-tls-verify=false "oci-archive:$images/busybox.tar" "docker://$registry/library/busybox:1.35"
+  skopeo --insecure-policy copy --quiet --dest-tls-verify=false "oci-archive:$images/pause.tar" "docker://$registry/pause:3.9"
+  skopeo --insecure-policy copy --quiet --dest-tls-verify=false "oci-archive:$images/busybox.tar" "docker://$registry/library/busybox:1.35"
 
   # etcd on loopback, the apiserver on the host address (kubelets in the nodes reach it there).
   local etcd_port peer_port

@@ -507,7 +507,16 @@ impl NodeCluster {
             let dst = format!("docker://{}/{repo}", self.registry);
             run(
                 "skopeo",
-                &["copy", "--quiet", "--dest-tls-verify=false", &src, &dst],
+                // No signature policy applies to our own images (and a fresh machine may
+                // have no /etc/containers/policy.json).
+                &[
+                    "--insecure-policy",
+                    "copy",
+                    "--quiet",
+                    "--dest-tls-verify=false",
+                    &src,
+                    &dst,
+                ],
             )
             .context("pushing the images to the local registry (install skopeo)")?;
         }
