@@ -555,7 +555,25 @@ down() {
     return 0
   fi
   local t0=$SECONDS
+  # What must be gone afterwards, read before the state file goes with the rest.
+  local pids netns links cgroups left=()
+  pids="$(state_get pid | awk '{ print $2 }')"
+  netns="$(state_get netns)"
+  links="$(state_get link)"
+  cgroups="$(state_get cgroup)"
   down_quiet
+  local x h
+  for x in $pids; do
+    if [ -d "/proc/$x" ] && [ "$(awk '{ print $3 }' "/proc/$x/stat" 2>/dev/null)" != Z ]; then left+=("process $x"); fi
+  done
+  for x in $netns; do [ ! -e "/run/netns/$x" ] || left+=("namespace $x"); done
+  for x in $links; do [ ! -e "/sys/class/net/$x" ] || left+=("link $x"); done
+  for x in $cgroups; do
+    while read -r h; do [ ! -d "$h$x" ] || left+=("cgroup $h$x"); done < <(awk '$0 ~ / - cgroup2? / { print $5 }' /proc/self/mountinfo)
+  done
+  if awk -v d="$out/" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then left+=("mounts under $out"); fi
+  [ ! -e "$out" ] || left+=("$out")
+  [ ${#left[@]} -eq 0 ] || die "down left: ${left[*]}"
   log "removed everything up made ($((SECONDS - t0))s)"
 }
 
