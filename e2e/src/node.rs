@@ -253,6 +253,8 @@ pub struct NodeCluster {
     pub ca_file: PathBuf,
     pub dir: PathBuf,
     apiserver: Option<TestApiserver>,
+    apiserver_flags: Vec<String>,
+    apiserver_addr: SocketAddr,
     etcd: Option<TestEtcd>,
     registry_proc: Option<Child>,
     reservation: Option<PathBuf>,
@@ -285,6 +287,8 @@ impl NodeCluster {
             ca_file: PathBuf::new(),
             dir,
             apiserver: None,
+            apiserver_flags: Vec::new(),
+            apiserver_addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             etcd: None,
             registry_proc: None,
             reservation: None,
@@ -302,14 +306,10 @@ impl NodeCluster {
             cluster.service_cidr
         )];
         flags.extend(config.apiserver_flags.iter().cloned());
-        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let endpoint = etcd.endpoint.clone();
+        cluster.apiserver_flags = flags;
         cluster.etcd = Some(etcd);
-        let api = TestApiserver::start_at(&endpoint, &cluster.dir, "", bind, &flag_refs).await?;
-        cluster.url = api.url.clone();
-        cluster.ca_file = api.ca_file.clone();
-        cluster.kubeconfig = api.kubeconfig.clone();
-        cluster.apiserver = Some(api);
+        cluster.apiserver_addr = bind;
+        cluster.start_apiserver().await?;
         for i in 0..cluster.nodes.len() {
             cluster.start_containerd(i)?;
         }
@@ -318,6 +318,32 @@ impl NodeCluster {
             wait_containerd(node, deadline).await?;
         }
         Ok(cluster)
+    }
+
+    /// Starts the apiserver (again, after `stop_apiserver`) at the same address, with the
+    /// same certificates and kubeconfig, and waits until it is ready.
+    pub async fn start_apiserver(&mut self) -> Result<()> {
+        if self.apiserver.is_some() {
+            bail!("the apiserver is already running");
+        }
+        let endpoint = self.etcd.as_ref().context("etcd is gone")?.endpoint.clone();
+        let flags: Vec<&str> = self.apiserver_flags.iter().map(String::as_str).collect();
+        let api =
+            TestApiserver::start_at(&endpoint, &self.dir, "", self.apiserver_addr, &flags).await?;
+        self.apiserver_addr = api.local_addr();
+        self.url = api.url.clone();
+        self.ca_file = api.ca_file.clone();
+        self.kubeconfig = api.kubeconfig.clone();
+        self.apiserver = Some(api);
+        Ok(())
+    }
+
+    /// Stops the apiserver gracefully (the kubelets keep running and retry), until
+    /// `start_apiserver`.
+    pub async fn stop_apiserver(&mut self) {
+        if let Some(api) = self.apiserver.take() {
+            api.stop().await;
+        }
     }
 
     /// The node called `name`.

@@ -175,6 +175,22 @@ async fn a_sandbox_gets_a_pod_ip_the_other_node_reaches_and_teardown_leaves_noth
         .state;
     assert_eq!(state, cri::ContainerState::ContainerRunning as i32);
 
+    // The apiserver comes back at the same address (kubelets' kubeconfig stays valid).
+    let mut cluster = cluster;
+    let url = cluster.url.clone();
+    cluster.stop_apiserver().await;
+    cluster
+        .start_apiserver()
+        .await
+        .expect("the apiserver restarts");
+    assert_eq!(cluster.url, url);
+    let client = e2e::kube_client(&cluster.kubeconfig).await;
+    let v = client
+        .apiserver_version()
+        .await
+        .expect("the apiserver answers");
+    assert!(!v.git_version.is_empty());
+
     cluster.stop().await.expect("clean teardown");
     assert!(!netns_list().contains(&id), "namespaces left");
     let links = std::process::Command::new("ip")
