@@ -4,6 +4,7 @@
 
 pub mod convert;
 pub mod defaults;
+pub mod duration;
 pub mod fields;
 pub mod labels;
 pub mod managed;

@@ -236,39 +236,9 @@ fn first_address(cidr: &str) -> Result<IpAddr, String> {
     }
 }
 
-/// Parses a Go duration (`5m0s`, `300s`, `1h`, `250ms`, `0`).
+/// Go durations (`5m0s`), as upstream's flags take them.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        let (num, tail) = rest.split_at(digits);
-        let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-        let unit_len = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_len);
-        let secs = match unit {
-            "h" => n * 3600.0,
-            "m" => n * 60.0,
-            "s" => n,
-            "ms" => n / 1000.0,
-            "us" | "µs" => n / 1e6,
-            "ns" => n / 1e9,
-            _ => return Err(format!("unknown unit {unit:?} in duration {s:?}")),
-        };
-        total += Duration::from_secs_f64(secs);
-        rest = next;
-    }
-    Ok(total)
+    api_types::duration::parse(s)
 }
 
 /// What every request handler shares.

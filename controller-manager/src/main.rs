@@ -1,7 +1,22 @@
-//! kube-controller-manager: will run the control loops (ReplicaSet, Deployment, Node lifecycle,
-//! garbage collector, ...) as a leader-elected client of the apiserver. Not built yet.
+//! kube-controller-manager: parses flags, starts logging, runs the controllers until SIGTERM or
+//! SIGINT.
 
-fn main() {
-    eprintln!("kube-controller-manager: not implemented yet; it will run the control loops against the apiserver");
-    std::process::exit(1);
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let opts = match controller_manager::Options::try_parse() {
+        Ok(o) => o,
+        Err(e) => e.exit(),
+    };
+    client::daemon::init_logging(opts.verbosity);
+    // Checked before connecting to anything, so a bad flag or config exits with one line.
+    if let Err(e) = opts.validate() {
+        eprintln!("kube-controller-manager: {e}");
+        std::process::exit(1);
+    }
+    if let Err(e) = controller_manager::run(opts, client::daemon::shutdown_signal()).await {
+        eprintln!("kube-controller-manager: {e}");
+        std::process::exit(1);
+    }
 }

@@ -3,6 +3,7 @@
 //! upstream kubectl, kube-rs and our own tools can use. Everything started is stopped when the
 //! harness is dropped, also when a test fails.
 
+pub mod inprocess;
 pub mod node;
 pub mod raw;
 pub mod standin_kubelet;

@@ -108,7 +108,10 @@ mod tests {
             socket_path("unix:///run/containerd/containerd.sock").unwrap(),
             PathBuf::from("/run/containerd/containerd.sock")
         );
-        assert_eq!(socket_path("/tmp/c.sock").unwrap(), PathBuf::from("/tmp/c.sock"));
+        assert_eq!(
+            socket_path("/tmp/c.sock").unwrap(),
+            PathBuf::from("/tmp/c.sock")
+        );
         let err = socket_path("tcp://127.0.0.1:1").unwrap_err().to_string();
         assert!(err.contains("not supported"), "{err}");
         assert!(socket_path("unix://relative").is_err());
@@ -118,7 +121,13 @@ mod tests {
     async fn a_missing_socket_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("none.sock");
-        let err = Cri::connect(sock.to_str().unwrap()).await.unwrap_err().to_string();
-        assert!(err.contains("cannot connect to the container runtime"), "{err}");
+        let err = Cri::connect(sock.to_str().unwrap())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot connect to the container runtime"),
+            "{err}"
+        );
     }
 }

@@ -2,3 +2,4 @@
 //! process.
 
 pub mod cri;
+pub mod server;

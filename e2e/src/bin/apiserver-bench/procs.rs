@@ -20,6 +20,15 @@ pub(crate) struct Proc {
 }
 
 impl Proc {
+    pub(crate) fn new(name: &'static str, child: Child, pid: u32, log: PathBuf) -> Self {
+        Proc {
+            name,
+            child,
+            pid,
+            log,
+        }
+    }
+
     pub(crate) async fn stop(&mut self) {
         let _ = self.child.kill().await;
     }
@@ -171,12 +180,7 @@ pub(crate) async fn start_etcd(procs: &mut Procs, dir: &Path) -> Result<(usize, 
             .spawn()
             .context("starting etcd")?;
         let pid = child.id().context("etcd has a pid")?;
-        procs.0.push(Proc {
-            name: "etcd",
-            child,
-            pid,
-            log,
-        });
+        procs.0.push(Proc::new("etcd", child, pid, log));
         let idx = procs.0.len() - 1;
         match wait_etcd(&mut procs.0[idx], &client_url).await {
             Ok(()) => {
@@ -254,12 +258,7 @@ pub(crate) async fn start_apiserver(
             .spawn()
             .with_context(|| format!("starting {}", exe.display()))?;
         let pid = child.id().context("kube-apiserver has a pid")?;
-        procs.0.push(Proc {
-            name: "kube-apiserver",
-            child,
-            pid,
-            log,
-        });
+        procs.0.push(Proc::new("kube-apiserver", child, pid, log));
         let idx = procs.0.len() - 1;
         let url = format!("https://127.0.0.1:{port}");
         match wait_apiserver(&mut procs.0[idx], dir, &url, &cert_dir).await {
