@@ -11,11 +11,13 @@
 # has its own containerd (own root, state and socket, under _output/local-up/NODE) and our
 # kubelet, started inside its namespace; the nodes route each other's pod CIDRs and nothing
 # has a route out of the machine (no default route, no masquerading). Images come from a local
-# registry fed by hack/images/build.sh: nothing is downloaded. It deploys a demo pod, waits
-# (bounded) until it answers from inside a node, prints how to use the cluster and returns.
+# registry fed by hack/images/build.sh: nothing is downloaded. It deploys a demo (a Deployment
+# of busybox httpd and a Service), waits (bounded) until its pods answer from inside a node,
+# prints how to use the cluster and returns.
 # `down` removes exactly what `up` recorded in _output/local-up/state: processes (by PID),
 # mounts, namespaces, links, routes, cgroups and files. `exec` runs a command inside a node's
 # network namespace (pod IPs are reachable only from there).
+# The scheduler and the controller-manager run on the host side; kube-proxy once it exists.
 #
 # Needs root. Installs missing Debian packages with apt-get. PROFILE=debug builds without
 # --release (faster to build, slower to run).
@@ -199,7 +201,7 @@ up() {
   log "building ($profile)"
   local flags=()
   [ "$profile" = release ] && flags+=(--release)
-  cargo build "${flags[@]}" -p apiserver -p kubelet -p kubectl
+  cargo build "${flags[@]}" -p apiserver -p kubelet -p kubectl -p scheduler -p controller-manager
   local bin="${CARGO_TARGET_DIR:-$repo/target}/$profile"
   local images
   images="$("$repo/hack/images/build.sh" "$repo/_output/images")"
@@ -312,6 +314,13 @@ EOF
   wait_for 120 apiserver "${kubectl[@]}" get --raw /readyz ||
     die "the apiserver was not ready within 2 minutes: $(tail -20 "$out/kube-apiserver.log" "$out/etcd.log")"
 
+  # The scheduler and the controller-manager on the host side, serving /healthz on loopback.
+  record pid kube-scheduler "$(spawn "$out/kube-scheduler.log" "$bin/kube-scheduler" \
+    --kubeconfig="$out/admin.conf" --bind-address=127.0.0.1 --secure-port="$(free_port)")"
+  record pid kube-controller-manager "$(spawn "$out/kube-controller-manager.log" "$bin/kube-controller-manager" \
+    --kubeconfig="$out/admin.conf" --bind-address=127.0.0.1 --secure-port="$(free_port)" \
+    --root-ca-file="$out/certs/apiserver.crt")"
+
   # Each node: containerd and the kubelet in its network namespace (root mount namespace,
   # so the kubelet's volume mounts are visible to containerd).
   for i in "${!names[@]}"; do
@@ -353,13 +362,13 @@ EOF
   done
   up_ok=1
   log "control plane and ${#names[@]} nodes up in $((SECONDS - t_built))s (build $((t_built - t0))s)"
-  log "kube-proxy (--proxy-mode=$proxy_mode), kube-scheduler and kube-controller-manager are not started: they do not exist yet"
+  log "kube-proxy (--proxy-mode=$proxy_mode) is not started: it does not exist yet"
 
-  # The demo: no scheduler or controller-manager yet, so a bare Pod bound to the worker by
-  # nodeName, running busybox httpd; it must answer from inside a node's namespace.
-  local demo_node="${names[${#names[@]} - 1]}" demo_from="${names[0]}"
+  # The demo: a Deployment of busybox httpd and its Service; every replica must answer from
+  # inside a node's namespace (the Service's ClusterIP needs kube-proxy).
+  local demo_from="${names[0]}"
   local demo_ok=""
-  if demo "$demo_node" "$demo_from"; then demo_ok=1; fi
+  if demo "$demo_from"; then demo_ok=1; fi
   echo
   echo "The cluster is up ($((SECONDS - t0))s). Use it with:"
   echo "  export KUBECONFIG=$out/admin.conf"
@@ -367,62 +376,84 @@ EOF
   echo "  $0 exec $demo_from curl -s http://POD_IP:8080/   # pod IPs answer only inside the nodes"
   echo "  static pods: put manifests in $out/NODE/manifests"
   echo "  $0 down"
-  echo "The Deployment + Service demo waits for the controller-manager (and kube-proxy); it runs a bare Pod meanwhile."
+  echo "The Service hello's ClusterIP answers once kube-proxy exists; its pods answer now."
   [ -n "$demo_ok" ] || die "the demo failed (see above); the cluster stays up for inspection: '$0 down' removes it"
 }
 
-# Creates the demo pod on NODE and waits, bounded, until it answers from node FROM.
+# Deploys the demo (a Deployment of busybox httpd, 2 replicas, and a Service) and waits,
+# bounded, until every replica answers from node FROM.
 demo() {
-  local node="$1" from="$2" kubectl ip=""
+  local from="$1" kubectl ips=() ip
   kubectl=("$bin/kubectl" --kubeconfig="$out/admin.conf")
   cat <<EOF | "${kubectl[@]}" apply -f - || return 1
-apiVersion: v1
-kind: Pod
+apiVersion: apps/v1
+kind: Deployment
 metadata:
   name: hello
   namespace: default
-  labels: {app: hello}
 spec:
-  nodeName: $node
-  containers:
-  - name: httpd
-    image: docker.io/library/busybox:1.35
-    command: ["sh", "-c", "mkdir -p /www && echo hello from \$(hostname) > /www/index.html && exec httpd -f -v -p 8080 -h /www"]
-    ports: [{containerPort: 8080}]
+  replicas: 2
+  selector:
+    matchLabels: {app: hello}
+  template:
+    metadata:
+      labels: {app: hello}
+    spec:
+      containers:
+      - name: httpd
+        image: docker.io/library/busybox:1.35
+        command: ["sh", "-c", "mkdir -p /www && echo hello from \$(hostname) > /www/index.html && exec httpd -f -v -p 8080 -h /www"]
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: hello
+  namespace: default
+spec:
+  selector: {app: hello}
+  ports: [{port: 80, targetPort: 8080}]
 EOF
-  log "demo: waiting up to 90s for pod hello on $node to get an IP"
-  local deadline=$((SECONDS + 90))
+  log "demo: waiting up to 120s for the 2 pods of Deployment hello to get IPs"
+  local deadline=$((SECONDS + 120)) alive name pid
   while [ $SECONDS -lt $deadline ]; do
-    ip="$("${kubectl[@]}" get pod hello -o 'jsonpath={.status.podIP}' 2>/dev/null || true)"
-    [ -n "$ip" ] && break
-    # A kubelet that exited will not run it: say so now rather than at the deadline.
-    [ -d "/proc/$(state_get pid | awk -v n="kubelet-$node" '$1 == n { print $2 }')" ] || break
+    read -r -a ips <<<"$("${kubectl[@]}" get pods -l app=hello -o 'jsonpath={.items[*].status.podIP}' 2>/dev/null || true)"
+    [ ${#ips[@]} -ge 2 ] && break
+    # Kubelets that all exited will not run them: say so now rather than at the deadline.
+    alive=""
+    while read -r name pid; do
+      if [[ "$name" == kubelet-* ]] && [ -d "/proc/$pid" ]; then alive=1; fi
+    done < <(state_get pid)
+    [ -n "$alive" ] || break
     sleep 1
   done
-  if [ -z "$ip" ]; then
-    if [ -d "/proc/$(state_get pid | awk -v n="kubelet-$node" '$1 == n { print $2 }')" ]; then
-      echo "local-up: demo: pod hello got no IP within 90s: the kubelet on $node does not run pods (yet?)." >&2
-    else
-      echo "local-up: demo: the kubelet on $node exited, so pod hello cannot run." >&2
-    fi
-    echo "local-up: its log, $out/$node/kubelet.log, ends with:" >&2
-    tail -n 15 "$out/$node/kubelet.log" >&2 || true
+  if [ ${#ips[@]} -lt 2 ]; then
+    echo "local-up: demo: the pods of Deployment hello did not all get an IP within 120s:" >&2
+    "${kubectl[@]}" get deployments,replicasets,pods -o wide >&2 || true
+    local n
+    for n in $(state_get node | awk '{ print $1 }'); do
+      echo "local-up: the kubelet log of $n ($out/$n/kubelet.log) ends with:" >&2
+      tail -n 5 "$out/$n/kubelet.log" >&2 || true
+    done
     return 1
   fi
-  log "demo: pod hello has IP $ip; asking it from node $from"
-  local answer=""
-  deadline=$((SECONDS + 30))
-  while [ $SECONDS -lt $deadline ]; do
-    # curl, not busybox wget: Debian's static busybox wget crashes (static glibc resolver).
-    answer="$(node_exec "$from" curl -sS -m 3 "http://$ip:8080/" 2>/dev/null || true)"
-    [ -n "$answer" ] && break
-    sleep 1
+  for ip in "${ips[@]}"; do
+    log "demo: pod IP $ip; asking it from node $from"
+    local answer=""
+    deadline=$((SECONDS + 30))
+    while [ $SECONDS -lt $deadline ]; do
+      # curl, not busybox wget: Debian's static busybox wget crashes (static glibc resolver).
+      answer="$(node_exec "$from" curl -sS -m 3 "http://$ip:8080/" 2>/dev/null || true)"
+      [ -n "$answer" ] && break
+      sleep 1
+    done
+    if [ -z "$answer" ]; then
+      echo "local-up: demo: http://$ip:8080/ did not answer from $from within 30s" >&2
+      return 1
+    fi
+    log "demo: http://$ip:8080/ answered: $answer"
   done
-  [ -n "$answer" ] || {
-    echo "local-up: demo: http://$ip:8080/ did not answer from $from within 30s" >&2
-    return 1
-  }
-  log "demo: http://$ip:8080/ answered: $answer"
+  "${kubectl[@]}" get deployments,pods,services -o wide || true
 }
 
 # --- exec ----------------------------------------------------------------------------------
@@ -440,6 +471,7 @@ stop_pid() { # NAME PID: SIGTERM, SIGKILL after 10 s; only if it still is the pr
   [ -d "/proc/$pid" ] || return 0
   case "$name" in
     kubelet-*) program=kubelet ;;
+    kube-*) program="$name" ;;
     containerd-*) program=containerd ;;
     registry) program=docker-registry ;;
     *) program="$name" ;;
