@@ -257,6 +257,8 @@ pub struct NodeCluster {
     pub ca_file: PathBuf,
     pub dir: PathBuf,
     apiserver: Option<TestApiserver>,
+    apiserver_flags: Vec<String>,
+    apiserver_addr: SocketAddr,
     etcd: Option<TestEtcd>,
     registry_proc: Option<Child>,
     reservation: Option<PathBuf>,
@@ -289,6 +291,8 @@ impl NodeCluster {
             ca_file: PathBuf::new(),
             dir,
             apiserver: None,
+            apiserver_flags: Vec::new(),
+            apiserver_addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             etcd: None,
             registry_proc: None,
             reservation: None,
@@ -307,14 +311,10 @@ impl NodeCluster {
             "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname".to_string(),
         ];
         flags.extend(config.apiserver_flags.iter().cloned());
-        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let endpoint = etcd.endpoint.clone();
+        cluster.apiserver_flags = flags;
         cluster.etcd = Some(etcd);
-        let api = TestApiserver::start_at(&endpoint, &cluster.dir, "", bind, &flag_refs).await?;
-        cluster.url = api.url.clone();
-        cluster.ca_file = api.ca_file.clone();
-        cluster.kubeconfig = api.kubeconfig.clone();
-        cluster.apiserver = Some(api);
+        cluster.apiserver_addr = bind;
+        cluster.start_apiserver().await?;
         for i in 0..cluster.nodes.len() {
             cluster.start_containerd(i)?;
         }
@@ -323,6 +323,32 @@ impl NodeCluster {
             wait_containerd(node, deadline).await?;
         }
         Ok(cluster)
+    }
+
+    /// Starts the apiserver (again, after `stop_apiserver`) at the same address, with the
+    /// same certificates and kubeconfig, and waits until it is ready.
+    pub async fn start_apiserver(&mut self) -> Result<()> {
+        if self.apiserver.is_some() {
+            bail!("the apiserver is already running");
+        }
+        let endpoint = self.etcd.as_ref().context("etcd is gone")?.endpoint.clone();
+        let flags: Vec<&str> = self.apiserver_flags.iter().map(String::as_str).collect();
+        let api =
+            TestApiserver::start_at(&endpoint, &self.dir, "", self.apiserver_addr, &flags).await?;
+        self.apiserver_addr = api.local_addr();
+        self.url = api.url.clone();
+        self.ca_file = api.ca_file.clone();
+        self.kubeconfig = api.kubeconfig.clone();
+        self.apiserver = Some(api);
+        Ok(())
+    }
+
+    /// Stops the apiserver gracefully (the kubelets keep running and retry), until
+    /// `start_apiserver`.
+    pub async fn stop_apiserver(&mut self) {
+        if let Some(api) = self.apiserver.take() {
+            api.stop().await;
+        }
     }
 
     /// The node called `name`.
@@ -512,7 +538,16 @@ impl NodeCluster {
             let dst = format!("docker://{}/{repo}", self.registry);
             run(
                 "skopeo",
-                &["copy", "--quiet", "--dest-tls-verify=false", &src, &dst],
+                // No signature policy applies to our own images (and a fresh machine may
+                // have no /etc/containers/policy.json).
+                &[
+                    "--insecure-policy",
+                    "copy",
+                    "--quiet",
+                    "--dest-tls-verify=false",
+                    &src,
+                    &dst,
+                ],
             )
             .context("pushing the images to the local registry (install skopeo)")?;
         }
@@ -817,7 +852,11 @@ fn reserve_range(id: &str) -> Result<(u8, PathBuf)> {
 /// and the cgroups under the node's cgroup root.
 fn teardown_node(node: &mut Node) -> Result<()> {
     let mut errors = Vec::new();
-    if node.containerd.is_some() && node.containerd_socket.exists() {
+    let running = matches!(
+        node.containerd.as_mut().map(Child::try_wait),
+        Some(Ok(None))
+    );
+    if running && node.containerd_socket.exists() {
         let socket = node.containerd_socket.clone();
         let result = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -836,23 +875,22 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             Err(_) => errors.push("removing the pod sandboxes panicked".to_string()),
         }
     }
-    // What containerd started and is still running: each task's bundle names its shim and
-    // its container's first process.
+    // What containerd started and is still running: each task's bundle names its first
+    // process (init.pid), whose parent is the task's shim (containerd 1.6 writes no shim.pid
+    // and runs one shim per pod); shims whose containers are gone are found by the socket of
+    // this node's containerd on their command line.
     let tasks = node
         .dir
         .join("containerd/state/io.containerd.runtime.v2.task");
-    let mut shims = Vec::new();
+    let mut shims = shims_of(&node.containerd_socket);
     let mut inits = Vec::new();
     let mut shim_sockets = Vec::new();
     for ns in read_dirs(&tasks) {
         for bundle in read_dirs(&ns) {
-            let shim = read_pid(&bundle.join("shim.pid"));
-            if let Some(shim) = shim.filter(|p| cmdline(*p).contains("containerd-shim")) {
-                shims.push(shim);
-                if let Some(init) = read_pid(&bundle.join("init.pid")) {
-                    if parent_pid(init) == Some(shim) {
-                        inits.push(init);
-                    }
+            if let Some(init) = read_pid(&bundle.join("init.pid")) {
+                if let Some(shim) = parent_pid(init).filter(|p| shims.contains(p)) {
+                    inits.push(init);
+                    shims.push(shim);
                 }
             }
             if let Ok(a) = std::fs::read_to_string(bundle.join("address")) {
@@ -860,6 +898,8 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             }
         }
     }
+    shims.sort_unstable();
+    shims.dedup();
     // The network namespaces of those processes: a sandbox's is a mount under /run/netns.
     let netns_inodes: HashSet<u64> = inits
         .iter()
@@ -877,11 +917,8 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             let _ = std::fs::remove_file(s);
         }
     }
-    // containerd 1.6 puts shim sockets in /run/containerd/s whatever its state folder; remove
-    // that folder (and /run/containerd) only when empty, so a system containerd's are kept.
-    if std::fs::remove_dir("/run/containerd/s").is_ok() {
-        let _ = std::fs::remove_dir("/run/containerd");
-    }
+    // containerd 1.6 puts shim sockets in /run/containerd/s whatever its state folder. The
+    // (empty) folder stays: another cluster's shim may be about to create its socket there.
     // Mounts: what containerd left under the node's folder, and sandbox namespaces.
     let mut mounts: Vec<PathBuf> = mount_points()
         .into_iter()
@@ -910,10 +947,7 @@ fn teardown_node(node: &mut Node) -> Result<()> {
             let _ = std::fs::remove_file(entry);
         }
     }
-    // libcni makes its cache folders on first use; leave them only when something else uses them.
-    if std::fs::remove_dir("/var/lib/cni/results").is_ok() {
-        let _ = std::fs::remove_dir("/var/lib/cni");
-    }
+    // libcni's cache folder stays, even empty: another runtime may be about to write there.
     if let Err(e) = remove_cgroups(&node.cgroup_root) {
         errors.push(format!("{e:#}"));
     }
@@ -989,6 +1023,8 @@ pub async fn cri_version(socket: &Path) -> Result<String> {
 /// first (a cgroup is removed with rmdir once its processes are gone).
 fn remove_cgroups(root: &str) -> Result<()> {
     let mut left = Vec::new();
+    // Killed processes leave their cgroups a moment later: 5 s of patience in all.
+    let mut patience = 50;
     for hierarchy in cgroup_hierarchies() {
         let top = hierarchy.join(root.trim_start_matches('/'));
         if !top.exists() {
@@ -998,17 +1034,16 @@ fn remove_cgroups(root: &str) -> Result<()> {
         collect_dirs(&top, &mut dirs);
         dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         for d in dirs {
-            let mut removed = false;
-            // Killed processes leave their cgroup a moment after SIGKILL.
-            for _ in 0..50 {
+            loop {
                 if std::fs::remove_dir(&d).is_ok() || !d.exists() {
-                    removed = true;
                     break;
                 }
+                if patience == 0 {
+                    left.push(d.display().to_string());
+                    break;
+                }
+                patience -= 1;
                 std::thread::sleep(Duration::from_millis(100));
-            }
-            if !removed {
-                left.push(d.display().to_string());
             }
         }
     }
@@ -1080,17 +1115,37 @@ fn read_pid(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-        .unwrap_or_default()
-}
-
 fn parent_pid(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields follow the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// The containerd shims serving the containerd at `socket`: processes whose command is a
+/// `containerd-shim*` binary with `-address <socket>` (that socket is unique to one node).
+fn shims_of(socket: &Path) -> Vec<u32> {
+    let socket = socket.to_string_lossy();
+    read_dirs_and_files(Path::new("/proc"))
+        .into_iter()
+        .filter_map(|p| p.file_name()?.to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+                return false;
+            };
+            let args: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+            let is_shim = args.first().is_some_and(|a| {
+                String::from_utf8_lossy(a)
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with("containerd-shim"))
+            });
+            is_shim
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == b"-address" && w[1] == socket.as_bytes())
+        })
+        .collect()
 }
 
 fn kill(pid: u32, sig: rustix::process::Signal) {

@@ -16,7 +16,13 @@ fn netns_list() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn sandbox(socket: &Path, dir: &Path, cgroup_root: &str, name: &str) -> (String, String) {
+/// Runs a pod sandbox; returns its id, IP and network namespace path.
+async fn sandbox(
+    socket: &Path,
+    dir: &Path,
+    cgroup_root: &str,
+    name: &str,
+) -> (String, String, String) {
     let (mut rt, _) = cri_connect(socket).await.unwrap();
     let config = cri::PodSandboxConfig {
         metadata: Some(cri::PodSandboxMetadata {
@@ -46,20 +52,29 @@ async fn sandbox(socket: &Path, dir: &Path, cgroup_root: &str, name: &str) -> (S
     let status = rt
         .pod_sandbox_status(cri::PodSandboxStatusRequest {
             pod_sandbox_id: id.clone(),
-            verbose: false,
+            verbose: true,
         })
         .await
         .expect("PodSandboxStatus")
-        .into_inner()
+        .into_inner();
+    // containerd's verbose info names the namespace it mounted for the sandbox.
+    let info = status.info.get("info").cloned().unwrap_or_default();
+    let netns = info
+        .split('"')
+        .find(|s| s.contains("/netns/cni-"))
+        .unwrap_or_default()
+        .to_string();
+    let ip = status
         .status
-        .expect("a status");
-    let ip = status.network.expect("a network status").ip;
-    (id, ip)
+        .expect("a status")
+        .network
+        .expect("a network status")
+        .ip;
+    (id, ip, netns)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_gets_a_pod_ip_the_other_node_reaches_and_teardown_leaves_nothing() {
-    let before = netns_list();
     let cluster = NodeCluster::start(ClusterConfig::default())
         .await
         .expect("cluster starts");
@@ -73,7 +88,7 @@ async fn a_sandbox_gets_a_pod_ip_the_other_node_reaches_and_teardown_leaves_noth
     assert!(!routes.contains("default"), "{routes}");
     assert!(routes.contains(&cp.pod_cidr), "{routes}");
 
-    let (sandbox_id, ip) = sandbox(
+    let (sandbox_id, ip, _) = sandbox(
         &worker.containerd_socket,
         &worker.dir,
         &worker.cgroup_root,
@@ -160,8 +175,24 @@ async fn a_sandbox_gets_a_pod_ip_the_other_node_reaches_and_teardown_leaves_noth
         .state;
     assert_eq!(state, cri::ContainerState::ContainerRunning as i32);
 
+    // The apiserver comes back at the same address (kubelets' kubeconfig stays valid).
+    let mut cluster = cluster;
+    let url = cluster.url.clone();
+    cluster.stop_apiserver().await;
+    cluster
+        .start_apiserver()
+        .await
+        .expect("the apiserver restarts");
+    assert_eq!(cluster.url, url);
+    let client = e2e::kube_client(&cluster.kubeconfig).await;
+    let v = client
+        .apiserver_version()
+        .await
+        .expect("the apiserver answers");
+    assert!(!v.git_version.is_empty());
+
     cluster.stop().await.expect("clean teardown");
-    assert_eq!(netns_list(), before, "namespaces left");
+    assert!(!netns_list().contains(&id), "namespaces left");
     let links = std::process::Command::new("ip")
         .args(["-o", "link"])
         .output()
@@ -176,4 +207,81 @@ async fn a_sandbox_gets_a_pod_ip_the_other_node_reaches_and_teardown_leaves_noth
     assert!(!Path::new("/sys/fs/cgroup/memory")
         .join(format!("k8s-{id}-worker"))
         .exists());
+}
+
+/// A test that panics never calls `stop`: dropping the cluster must remove everything too,
+/// running sandboxes included. Runs beside the test above, so two clusters coexist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_cluster_with_a_running_sandbox_leaves_nothing() {
+    let cluster = NodeCluster::start(ClusterConfig {
+        workers: 0,
+        ..Default::default()
+    })
+    .await
+    .expect("cluster starts");
+    let id = cluster.id.clone();
+    let dir = cluster.dir.clone();
+    let node = &cluster.nodes[0];
+    assert_eq!(node.name, "control-plane");
+    let (_, ip, netns) = sandbox(&node.containerd_socket, &node.dir, &node.cgroup_root, "b").await;
+    assert!(!ip.is_empty());
+    assert!(Path::new(&netns).exists(), "sandbox namespace {netns:?}");
+    drop(cluster);
+    assert!(!netns_list().contains(&id), "namespaces left");
+    assert!(
+        !Path::new(&netns).exists(),
+        "the sandbox's namespace {netns} is left"
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&*dir.to_string_lossy()), "mounts left");
+    assert!(!mounts.contains(&netns), "mounts left");
+    assert!(!dir.exists(), "files left");
+}
+
+/// containerd crashed (SIGKILL): its shims and sandboxes keep running, and teardown must find
+/// and remove them without it (the path CRI cannot take).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_after_containerd_died_kills_its_shims_and_unmounts_its_namespaces() {
+    let cluster = NodeCluster::start(ClusterConfig {
+        workers: 0,
+        ..Default::default()
+    })
+    .await
+    .expect("cluster starts");
+    let dir = cluster.dir.clone();
+    let node = &cluster.nodes[0];
+    let socket = node.containerd_socket.to_string_lossy().into_owned();
+    let cgroup = format!("/sys/fs/cgroup/pids{}", node.cgroup_root);
+    let (_, _, netns) = sandbox(&node.containerd_socket, &node.dir, &node.cgroup_root, "c").await;
+    assert!(Path::new(&cgroup).exists(), "the sandbox's cgroup {cgroup}");
+    let pid = node.containerd_pid().expect("containerd runs");
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(
+        !shims_of(&socket).is_empty(),
+        "the shim outlives containerd"
+    );
+    drop(cluster);
+    assert!(shims_of(&socket).is_empty(), "shims left");
+    assert!(
+        !Path::new(&netns).exists(),
+        "the sandbox's namespace {netns} is left"
+    );
+    assert!(!Path::new(&cgroup).exists(), "cgroup {cgroup} left");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&*dir.to_string_lossy()), "mounts left");
+    assert!(!dir.exists(), "files left");
+}
+
+/// Processes whose command line names `socket` (the shims of one containerd).
+fn shims_of(socket: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .filter(|c| c.contains("containerd-shim") && c.contains(socket))
+        .collect()
 }

@@ -25,6 +25,10 @@ case "$(uname -m)" in
   *) arch="$(uname -m)" ;;
 esac
 
+# Tests build in parallel: one build at a time per output folder.
+exec 9>"$out/.lock"
+flock 9
+
 stamp="$out/inputs.sha256"
 inputs="$( { sha256sum "$here/build.sh" "$here/pause.c" "$busybox"; gcc --version | head -1; echo "$arch"; } | sha256sum | cut -d' ' -f1)"
 if [ -f "$out/pause.tar" ] && [ -f "$out/busybox.tar" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then

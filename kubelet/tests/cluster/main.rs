@@ -93,6 +93,17 @@ async fn run(filters: Vec<String>) -> i32 {
     if let Err(e) = ctx.cluster.start_kubelets(&ctx.kubelet, &[]) {
         eprintln!("cluster: starting the kubelets failed: {e:#}");
     }
+    // A kubelet that exits at once (a bad flag, say) fails the pod scenarios; say why early.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for node in &mut ctx.cluster.nodes {
+        if !node.kubelet_running() {
+            println!(
+                "cluster: the kubelet of {} exited at start: {}",
+                node.name,
+                e2e::node::tail(&node.kubelet_log(), 5)
+            );
+        }
+    }
     println!(
         "cluster: up in {:.1}s (id {}, nodes {})",
         started.elapsed().as_secs_f64(),

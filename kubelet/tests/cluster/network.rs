@@ -18,7 +18,37 @@ pub const SCENARIOS: &[Scenario] = &[
         run: |ctx| Box::pin(nodes_reach_each_other(ctx)),
         timeout: Duration::from_secs(30),
     },
+    Scenario {
+        name: "network: every node pulls busybox from the local registry",
+        run: |ctx| Box::pin(nodes_pull_busybox(ctx)),
+        timeout: Duration::from_secs(60),
+    },
 ];
+
+async fn nodes_pull_busybox(ctx: &mut Ctx) -> Result<()> {
+    use k8s_cri::v1::{ImageSpec, PullImageRequest};
+    for node in &ctx.cluster.nodes {
+        let (_, mut images) = e2e::node::cri_connect(&node.containerd_socket).await?;
+        let image_ref = images
+            .pull_image(PullImageRequest {
+                image: Some(ImageSpec {
+                    image: e2e::node::BUSYBOX_IMAGE.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("node {}: PullImage: {e}", node.name))?
+            .into_inner()
+            .image_ref;
+        ensure!(
+            image_ref.starts_with("sha256:"),
+            "node {}: image ref {image_ref}",
+            node.name
+        );
+    }
+    Ok(())
+}
 
 async fn containerd_answers(ctx: &mut Ctx) -> Result<()> {
     for node in &ctx.cluster.nodes {
