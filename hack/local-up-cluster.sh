@@ -17,7 +17,8 @@
 # `down` removes exactly what `up` recorded in _output/local-up/state: processes (by PID),
 # mounts, namespaces, links, routes, cgroups and files. `exec` runs a command inside a node's
 # network namespace (pod IPs are reachable only from there).
-# The scheduler and the controller-manager run on the host side; kube-proxy once it exists.
+# The scheduler and the controller-manager run on the host side; kube-proxy (iptables) in
+# each node's namespace.
 #
 # Needs root. Installs missing Debian packages with apt-get. PROFILE=debug builds without
 # --release (faster to build, slower to run).
@@ -27,7 +28,9 @@ repo="$PWD"
 out="$repo/_output/local-up"
 state="$out/state"
 reservations=/run/kubernetes-rs/nets
-profile="${PROFILE:-release}"
+# In CI (`CI` set) the debug build the tests already made is reused rather than a second,
+# release, build of the whole workspace.
+if [ -n "${CI:-}" ]; then profile="${PROFILE:-debug}"; else profile="${PROFILE:-release}"; fi
 up_ok=""
 
 log() { echo "local-up: $*"; }
@@ -193,6 +196,7 @@ up() {
   done
   [[ "$workers" =~ ^[0-9]+$ ]] && [ "$workers" -le 50 ] || die "--workers: a number from 0 to 50, not $workers"
   case "$proxy_mode" in iptables | nftables) ;; *) die "--proxy-mode: iptables or nftables, not $proxy_mode" ;; esac
+  [ "$proxy_mode" = iptables ] || die "--proxy-mode=$proxy_mode: kube-proxy has only its iptables mode so far"
   [ "$(id -u)" = 0 ] || die "up needs root (network namespaces, mounts, cgroups)"
   [ ! -s "$state" ] || die "a cluster is already up (state in $state): run '$0 down' first"
 
@@ -201,7 +205,7 @@ up() {
   log "building ($profile)"
   local flags=()
   [ "$profile" = release ] && flags+=(--release)
-  cargo build "${flags[@]}" -p apiserver -p kubelet -p kubectl -p scheduler -p controller-manager
+  cargo build "${flags[@]}" -p apiserver -p kubelet -p kubectl -p scheduler -p controller-manager -p kube-proxy
   local bin="${CARGO_TARGET_DIR:-$repo/target}/$profile"
   local images
   images="$("$repo/hack/images/build.sh" "$repo/_output/images")"
@@ -289,7 +293,8 @@ EOF
     --initial-cluster="local-up=http://127.0.0.1:$peer_port" --log-level=error)"
   record pid kube-apiserver "$(spawn "$out/kube-apiserver.log" "$bin/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$etcd_port" --bind-address="$host" --secure-port=6443 \
-    --cert-dir="$out/certs" --service-cluster-ip-range="10.$x.128.0/20")"
+    --cert-dir="$out/certs" --service-cluster-ip-range="10.$x.128.0/20" \
+    --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname)"
   cat >"$out/admin.conf" <<EOF
 apiVersion: v1
 kind: Config
@@ -353,19 +358,29 @@ cgroupRoot: /k8s-$id-$n
 staticPodPath: $d/manifests
 podLogsDir: $d/pod-logs
 clusterDomain: cluster.local
+# The apiserver presents no client certificate to kubelets yet (that comes with bootstrap).
+authentication:
+  anonymous:
+    enabled: true
 EOF
     record pid "kubelet-$n" "$(spawn "$d/kubelet.log" nsenter --net="/run/netns/$ns" -- "$bin/kubelet" \
       --kubeconfig="$out/admin.conf" --config="$d/kubelet-config.yaml" \
       --container-runtime-endpoint="unix://$d/containerd/containerd.sock" --root-dir="$d/kubelet" \
       --hostname-override="$n" --node-ip="10.$x.255.$((10 + i))" --pod-cidr="10.$x.$i.0/24" \
       --cgroup-driver=cgroupfs "${labels[@]}" --v=2)"
+    # Service IPs leave towards the bridge, as a node's default route would carry them;
+    # kube-proxy's rules rewrite them first, and the root namespace drops what is left.
+    ip -n "$ns" route add "10.$x.128.0/20" dev eth0
+    record pid "kube-proxy-$n" "$(spawn "$d/kube-proxy.log" nsenter --net="/run/netns/$ns" -- "$bin/kube-proxy" \
+      --kubeconfig="$out/admin.conf" --hostname-override="$n" --proxy-mode="$proxy_mode" \
+      --cluster-cidr="10.$x.0.0/17" --healthz-bind-address=127.0.0.1:10256 \
+      --metrics-bind-address=127.0.0.1:10249)"
   done
   up_ok=1
   log "control plane and ${#names[@]} nodes up in $((SECONDS - t_built))s (build $((t_built - t0))s)"
-  log "kube-proxy (--proxy-mode=$proxy_mode) is not started: it does not exist yet"
 
   # The demo: a Deployment of busybox httpd and its Service; every replica must answer from
-  # inside a node's namespace (the Service's ClusterIP needs kube-proxy).
+  # inside a node's namespace, and the Service's ClusterIP from every node (kube-proxy).
   local demo_from="${names[0]}"
   local demo_ok=""
   if demo "$demo_from"; then demo_ok=1; fi
@@ -374,9 +389,9 @@ EOF
   echo "  export KUBECONFIG=$out/admin.conf"
   echo "  $bin/kubectl get nodes"
   echo "  $0 exec $demo_from curl -s http://POD_IP:8080/   # pod IPs answer only inside the nodes"
+  echo "  $0 exec $demo_from curl -s http://CLUSTER_IP/      # Services too, through kube-proxy"
   echo "  static pods: put manifests in $out/NODE/manifests"
   echo "  $0 down"
-  echo "The Service hello's ClusterIP answers once kube-proxy exists; its pods answer now."
   [ -n "$demo_ok" ] || die "the demo failed (see above); the cluster stays up for inspection: '$0 down' removes it"
 }
 
@@ -453,6 +468,24 @@ EOF
     fi
     log "demo: http://$ip:8080/ answered: $answer"
   done
+  # The Service's ClusterIP, through kube-proxy's rules, from every node.
+  local cip n
+  cip="$("${kubectl[@]}" get service hello -o 'jsonpath={.spec.clusterIP}')"
+  for n in $(state_get node | awk '{ print $1 }'); do
+    local answer=""
+    deadline=$((SECONDS + 30))
+    while [ $SECONDS -lt $deadline ]; do
+      answer="$(node_exec "$n" curl -sS -m 3 "http://$cip/" 2>/dev/null || true)"
+      [ -n "$answer" ] && break
+      sleep 1
+    done
+    if [ -z "$answer" ]; then
+      echo "local-up: demo: Service hello (http://$cip/) did not answer from node $n within 30s" >&2
+      tail -n 5 "$out/$n/kube-proxy.log" >&2 || true
+      return 1
+    fi
+    log "demo: Service hello (http://$cip/) answered from node $n: $answer"
+  done
   "${kubectl[@]}" get deployments,pods,services -o wide || true
 }
 
@@ -471,6 +504,7 @@ stop_pid() { # NAME PID: SIGTERM, SIGKILL after 10 s; only if it still is the pr
   [ -d "/proc/$pid" ] || return 0
   case "$name" in
     kubelet-*) program=kubelet ;;
+    kube-proxy-*) program=kube-proxy ;;
     kube-*) program="$name" ;;
     containerd-*) program=containerd ;;
     registry) program=docker-registry ;;

@@ -87,11 +87,12 @@ pub fn init_logging(verbosity: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    // A second call (several daemons in one test process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
         .with_writer(std::io::stderr)
-        .init();
+        .try_init();
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -14,10 +14,12 @@ use std::time::Duration;
 use clap::Parser;
 use client::{EventRecorder, SharedInformerFactory, WorkQueue};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service, ServiceAccount};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use prometheus::{Encoder, IntGaugeVec, Opts, Registry, TextEncoder};
 
 use crate::controllers::deployment::DeploymentController;
+use crate::controllers::endpointslice::EndpointSliceController;
 use crate::controllers::replicaset::ReplicaSetController;
 use crate::controllers::serviceaccount::{RootCaPublisher, ServiceAccountController};
 use crate::controllers::Controller;
@@ -49,6 +51,9 @@ pub struct Options {
     /// ReplicaSets synced concurrently.
     #[arg(long, default_value_t = 5)]
     pub concurrent_replicaset_syncs: usize,
+    /// Services whose EndpointSlices are synced concurrently.
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_service_endpoint_syncs: usize,
     /// Namespaces whose ServiceAccounts are synced concurrently.
     #[arg(long, default_value_t = 5)]
     pub concurrent_serviceaccount_syncs: usize,
@@ -212,6 +217,21 @@ async fn controllers_loop(
             "deployment",
             c,
             opts.concurrent_deployment_syncs,
+            &queues,
+        ));
+    }
+    if on("endpointslice") {
+        let c = EndpointSliceController {
+            client: client.clone(),
+            services: factory.informer::<Service>(),
+            pods: factory.informer::<Pod>(),
+            slices: factory.informer::<EndpointSlice>(),
+            queue: WorkQueue::new(),
+        };
+        pending.push(starter(
+            "endpoint_slice",
+            c,
+            opts.concurrent_service_endpoint_syncs,
             &queues,
         ));
     }

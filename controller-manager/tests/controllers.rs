@@ -302,3 +302,99 @@ async fn every_namespace_gets_a_default_service_account() -> Result<()> {
     cluster.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn services_get_endpoint_slices_of_their_ready_pods() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let client = e2e::kube_client(&cluster.kubeconfig).await;
+    let cm = start(&cluster);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for (i, ready) in [(1, true), (2, false)] {
+        let pod: Pod = serde_json::from_value(
+            json!({"metadata": {"name": format!("web-{i}"), "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.35", "ports": [{"name": "http", "containerPort": 8080}]}]}}),
+        )?;
+        pods.create(&PostParams::default(), &pod).await?;
+        let status = json!({"status": {"phase": "Running", "podIP": format!("10.1.0.{i}"),
+            "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]}});
+        pods.patch_status(
+            &format!("web-{i}"),
+            &PatchParams::default(),
+            &Patch::Merge(status),
+        )
+        .await?;
+    }
+    let svc: k8s_openapi::api::core::v1::Service = serde_json::from_value(
+        json!({"metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+    )?;
+    Api::<k8s_openapi::api::core::v1::Service>::namespaced(client.clone(), "default")
+        .create(&PostParams::default(), &svc)
+        .await?;
+    let slices: Api<k8s_openapi::api::discovery::v1::EndpointSlice> =
+        Api::namespaced(client.clone(), "default");
+    let slice = eventually("an EndpointSlice with both pods", || async {
+        let l = slices
+            .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
+            .await?;
+        Ok(l.items.into_iter().find(|s| s.endpoints.len() == 2))
+    })
+    .await?;
+    assert_eq!(
+        slice
+            .metadata
+            .labels
+            .as_ref()
+            .unwrap()
+            .get("endpointslice.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("endpointslice-controller.k8s.io")
+    );
+    let ports = slice.ports.clone().unwrap();
+    assert_eq!(
+        (ports[0].name.as_deref(), ports[0].port),
+        (Some("http"), Some(8080))
+    );
+    let ready: Vec<(String, bool)> = slice
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.addresses[0].clone(),
+                e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ready,
+        vec![
+            ("10.1.0.1".to_string(), true),
+            ("10.1.0.2".to_string(), false)
+        ]
+    );
+    // The second pod turns ready: the slice follows.
+    pods.patch_status(
+        "web-2",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})),
+    )
+    .await?;
+    eventually("both ready", || async {
+        let l = slices
+            .list(&ListParams::default().labels("kubernetes.io/service-name=web"))
+            .await?;
+        Ok(l.items
+            .iter()
+            .any(|s| {
+                s.endpoints
+                    .iter()
+                    .all(|e| e.conditions.as_ref().and_then(|c| c.ready) == Some(true))
+                    && s.endpoints.len() == 2
+            })
+            .then_some(()))
+    })
+    .await?;
+    cm.stop().await;
+    cluster.stop().await;
+    Ok(())
+}

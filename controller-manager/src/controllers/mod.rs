@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod deployment;
+pub mod endpointslice;
 pub mod replicaset;
 pub mod serviceaccount;
 
@@ -35,6 +36,7 @@ macro_rules! controller {
 }
 
 controller!(deployment::DeploymentController);
+controller!(endpointslice::EndpointSliceController);
 controller!(replicaset::ReplicaSetController);
 controller!(serviceaccount::ServiceAccountController);
 controller!(serviceaccount::RootCaPublisher);
@@ -42,6 +44,7 @@ controller!(serviceaccount::RootCaPublisher);
 /// Every controller built so far, by upstream's name.
 pub const KNOWN: &[&str] = &[
     "deployment",
+    "endpointslice",
     "replicaset",
     "serviceaccount",
     "root-ca-cert-publisher",
@@ -94,7 +97,12 @@ mod tests {
         assert_eq!(enabled(&v("*")).unwrap(), KNOWN.to_vec());
         assert_eq!(
             enabled(&v("*,-deployment")).unwrap(),
-            vec!["replicaset", "serviceaccount", "root-ca-cert-publisher"]
+            vec![
+                "endpointslice",
+                "replicaset",
+                "serviceaccount",
+                "root-ca-cert-publisher"
+            ]
         );
         assert_eq!(enabled(&v("replicaset")).unwrap(), vec!["replicaset"]);
         assert!(enabled(&v("nope")).unwrap_err().contains("\"nope\""));
