@@ -117,8 +117,9 @@ impl ServiceAllocator {
 
     fn allocate_ip(&self, taken: &HashSet<String>, dry_run: bool) -> Option<String> {
         let (base, size, _) = self.net.as_ref()?;
-        // The network address is never handed out; start somewhere random, as upstream.
-        let usable = size - 1;
+        // Neither the network nor the broadcast address is handed out, as upstream's IPv4
+        // allocator; start somewhere random, as upstream.
+        let usable = size - 2;
         let start = rand::rng().random_range(0..usable);
         for i in 0..usable {
             let ip = Ipv4Addr::from(base + 1 + (start + i) % usable).to_string();
