@@ -311,60 +311,91 @@ pub async fn ensure_jumps() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies `rules` atomically, then deletes chains of ours that the new rules no longer name.
-pub async fn apply(rules: &str) -> anyhow::Result<()> {
-    let mut child = Command::new("iptables-restore")
-        .args(["-w", "--noflush", "--counters"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| anyhow::anyhow!("running iptables-restore: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(rules.as_bytes()).await?;
-    }
-    let out = child.wait_with_output().await?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "iptables-restore failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    let live: BTreeSet<&str> = rules
+/// The chain names declared in an `iptables-restore` input's nat table.
+fn nat_chains(text: &str) -> BTreeSet<String> {
+    text.split("*nat\n")
+        .nth(1)
+        .unwrap_or_default()
         .lines()
+        .take_while(|l| *l != "COMMIT")
         .filter_map(|l| l.strip_prefix(':'))
         .filter_map(|l| l.split(' ').next())
-        .collect();
-    let saved = Command::new("iptables-save")
-        .args(["-t", "nat"])
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&saved.stdout);
-    let stale: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix(':'))
-        .filter_map(|l| l.split(' ').next())
-        .filter(|c| is_ours(c) && !live.contains(c))
-        .collect();
-    if !stale.is_empty() {
-        let mut del = String::from("*nat\n");
-        for c in &stale {
-            let _ = writeln!(del, ":{c} - [0:0]");
-        }
-        for c in &stale {
-            let _ = writeln!(del, "-X {c}");
-        }
-        del.push_str("COMMIT\n");
+        .filter(|c| is_ours(c))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Adds the deletion of `stale` chains to the nat table of `rules`: declared (which flushes
+/// them, so nothing jumps into them) and then `-X`, in the same atomic transaction.
+fn with_deletions(rules: &str, stale: &BTreeSet<String>) -> String {
+    if stale.is_empty() {
+        return rules.to_string();
+    }
+    let (filter, nat) = rules.split_once("*nat\n").unwrap_or((rules, ""));
+    let body = nat.strip_suffix("COMMIT\n").unwrap_or(nat);
+    let mut out = format!("{filter}*nat\n");
+    for c in stale {
+        let _ = writeln!(out, ":{c} - [0:0]");
+    }
+    out.push_str(body);
+    for c in stale {
+        let _ = writeln!(out, "-X {c}");
+    }
+    out.push_str("COMMIT\n");
+    out
+}
+
+/// Writes rules and remembers which chains of ours exist, so a sync deletes the chains the
+/// previous one made and the new rules no longer name without asking the kernel (only the
+/// first sync, and the one after a failure, read `iptables-save`).
+#[derive(Default)]
+pub struct Applier {
+    ours: Option<BTreeSet<String>>,
+}
+
+impl Applier {
+    /// Applies `rules` atomically, deleting stale chains of ours in the same transaction.
+    pub async fn apply(&mut self, rules: &str) -> anyhow::Result<()> {
+        let existing = match self.ours.take() {
+            Some(known) => known,
+            None => {
+                let saved = Command::new("iptables-save")
+                    .args(["-t", "nat"])
+                    .output()
+                    .await?;
+                let text = String::from_utf8_lossy(&saved.stdout);
+                text.lines()
+                    .filter_map(|l| l.strip_prefix(':'))
+                    .filter_map(|l| l.split(' ').next())
+                    .filter(|c| is_ours(c))
+                    .map(str::to_string)
+                    .collect()
+            }
+        };
+        let live = nat_chains(rules);
+        let stale: BTreeSet<String> = existing.difference(&live).cloned().collect();
+        let input = with_deletions(rules, &stale);
         let mut child = Command::new("iptables-restore")
-            .args(["-w", "--noflush"])
+            .args(["-w", "--noflush", "--counters"])
             .stdin(Stdio::piped())
-            .spawn()?;
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("running iptables-restore: {e}"))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(del.as_bytes()).await?;
+            stdin.write_all(input.as_bytes()).await?;
         }
-        child.wait().await?;
+        let out = child.wait_with_output().await?;
+        if !out.status.success() {
+            // What exists is unknown now: the next sync reads it again.
+            anyhow::bail!(
+                "iptables-restore failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        self.ours = Some(live);
+        Ok(())
     }
-    Ok(())
 }
 
 fn is_ours(chain: &str) -> bool {
@@ -489,6 +520,26 @@ mod tests {
         let rules = render(&[port(vec![], None)], &Config::default());
         assert!(rules.contains("-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment \"default/web:http has no endpoints\" -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable"), "{rules}");
         assert!(!rules.contains("KUBE-SVC-"));
+    }
+
+    #[test]
+    fn stale_chains_are_deleted_in_the_same_transaction() {
+        let p = port(vec![("10.1.0.2", 8080)], None);
+        let rules = render(&[p], &Config::default());
+        let live = nat_chains(&rules);
+        assert!(live.iter().any(|c| c.starts_with("KUBE-SVC-")), "{live:?}");
+        let stale: BTreeSet<String> = ["KUBE-SVC-GONEGONEGONEGONE".to_string()].into();
+        let input = with_deletions(&rules, &stale);
+        let nat = input.split("*nat\n").nth(1).unwrap();
+        assert!(
+            nat.starts_with(":KUBE-SVC-GONEGONEGONEGONE - [0:0]\n"),
+            "{nat}"
+        );
+        assert!(
+            nat.ends_with("-X KUBE-SVC-GONEGONEGONEGONE\nCOMMIT\n"),
+            "{nat}"
+        );
+        assert_eq!(with_deletions(&rules, &BTreeSet::new()), rules);
     }
 
     #[test]

@@ -143,6 +143,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
             .wait_for_cache_sync(Duration::from_secs(300))
             .await?;
         let mut jumps_ok = false;
+        let mut applier = iptables::Applier::default();
         loop {
             let started = Instant::now();
             let result = async {
@@ -151,7 +152,7 @@ pub async fn run(opts: Options, shutdown: impl Future<Output = ()>) -> anyhow::R
                     jumps_ok = true;
                 }
                 let ports = model::service_ports(&services.list(), &slices.list());
-                iptables::apply(&iptables::render(&ports, &cfg)).await
+                applier.apply(&iptables::render(&ports, &cfg)).await
             }
             .await;
             match result {

@@ -325,14 +325,13 @@ impl DeploymentController {
                     }
                     let available_total: i32 = all.iter().map(|r| available(r)).sum();
                     let mut can = (available_total - min_available).min(budget).max(0);
-                    for (rs, n) in current_old.iter_mut() {
+                    for (_, n) in current_old.iter_mut() {
                         if can <= 0 {
                             break;
                         }
                         let down = (*n).min(can);
                         *n -= down;
                         can -= down;
-                        let _ = rs;
                     }
                     for (rs, n) in &current_old {
                         if *n != spec_replicas(rs) {
