@@ -3,8 +3,8 @@
 //! healthz, pods, metrics, stats, logs (tail, follow to the container's exit, long lines the
 //! runtime splits), exec over websockets v4 and v5 (stdin in and closed, stdout, stderr and
 //! the exit code out, a TTY's size), attach, the SPDY upgrade relayed to the streaming server,
-//! upstream kubectl 1.27 exec -i and port-forward over SPDY through a stand-in for the
-//! apiserver's relay, port-forward over websockets, and client-certificate authentication.
+//! port-forward over websockets, and client-certificate authentication. (Upstream kubectl
+//! over SPDY, through the real apiserver, is in the whole-cluster streams scenario.)
 //! Host networking keeps every byte on loopback.
 
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ use kubelet::cri::{
 };
 use kubelet::server::{self, ServerOptions};
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest as _, Message};
@@ -808,9 +808,8 @@ async fn anonymous_scenarios(srv: &server::Server, root: &Path, web_port: u16) -
         "port-forward: {:?}",
         String::from_utf8_lossy(data)
     );
-    // SPDY/3.1 end to end with upstream kubectl 1.27, through a stand-in for the apiserver's
-    // relay: exec -i and port-forward.
-    kubectl_over_spdy(srv.addr(), root, web_port).await?;
+    // SPDY/3.1 with upstream kubectl 1.27 (exec -i, port-forward) runs through the real
+    // apiserver in the whole-cluster streams scenario (tests/cluster/streams.rs).
     Ok(())
 }
 
@@ -838,186 +837,4 @@ async fn the_server_against_a_real_containerd() {
         panic!("{e:#}");
     }
     cleanup.expect("removing the pods");
-}
-
-/// What the apiserver's relay does for pods/exec and pods/portforward, reduced to this test's
-/// pod: the pod is served as the apiserver would, and an upgrade request goes to the kubelet
-/// with upstream's kubelet path and query, its bytes relayed both ways.
-async fn apiserver_stand_in(listener: tokio::net::TcpListener, kubelet: SocketAddr, ca: PathBuf) {
-    loop {
-        let Ok((mut conn, _)) = listener.accept().await else {
-            return;
-        };
-        let ca = ca.clone();
-        tokio::spawn(async move {
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                if conn.read(&mut byte).await.ok() != Some(1) {
-                    return;
-                }
-                head.push(byte[0]);
-            }
-            let head = String::from_utf8_lossy(&head).into_owned();
-            let mut lines = head.split("\r\n");
-            let request_line = lines.next().unwrap_or_default().to_string();
-            let mut parts = request_line.split(' ');
-            let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let (path, query) = target.split_once('?').unwrap_or((target, ""));
-            let prefix = format!("/api/v1/namespaces/{NS}/pods/{POD}");
-            let kubelet_path = if path == format!("{prefix}/exec") {
-                let mut q: Vec<String> = Vec::new();
-                let mut container = String::new();
-                for pair in query.split('&') {
-                    match pair.split_once('=') {
-                        Some(("container", c)) => container = c.to_string(),
-                        Some(("stdin", "true")) => q.push("input=1".into()),
-                        Some(("stdout", "true")) => q.push("output=1".into()),
-                        Some(("stderr", "true")) => q.push("error=1".into()),
-                        Some(("tty", "true")) => q.push("tty=1".into()),
-                        Some(("command", _)) => q.push(pair.to_string()),
-                        _ => {}
-                    }
-                }
-                format!("/exec/{NS}/{POD}/{container}?{}", q.join("&"))
-            } else if path == format!("{prefix}/portforward") {
-                format!("/portForward/{NS}/{POD}")
-            } else {
-                // kubectl reads discovery before the pod.
-                let body = match path {
-                    "/api" => r#"{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress":"127.0.0.1"}]}"#.to_string(),
-                    "/apis" => r#"{"kind":"APIGroupList","apiVersion":"v1","groups":[]}"#.to_string(),
-                    "/api/v1" => r#"{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"pods","singularName":"pod","namespaced":true,"kind":"Pod","verbs":["get","list"],"shortNames":["po"]},{"name":"pods/exec","singularName":"","namespaced":true,"kind":"PodExecOptions","verbs":["create","get"]},{"name":"pods/portforward","singularName":"","namespaced":true,"kind":"PodPortForwardOptions","verbs":["create","get"]}]}"#.to_string(),
-                    p if p == prefix => serde_json::to_string(&the_pod()).unwrap_or_default(),
-                    _ => String::new(),
-                };
-                let status = if body.is_empty() {
-                    "404 Not Found"
-                } else {
-                    "200 OK"
-                };
-                let _ = conn
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
-                             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
-                return;
-            };
-            let Ok(client) = Client::new(kubelet, &ca, None) else {
-                return;
-            };
-            let Ok(mut backend) = client.connect().await else {
-                return;
-            };
-            let mut out = format!("{method} {kubelet_path} HTTP/1.1\r\nHost: kubelet\r\n");
-            for line in lines.filter(|l| !l.is_empty()) {
-                let name = line
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                if !matches!(name.as_str(), "host" | "authorization" | "content-length") {
-                    out.push_str(line);
-                    out.push_str("\r\n");
-                }
-            }
-            out.push_str("\r\n");
-            if backend.write_all(out.as_bytes()).await.is_ok() {
-                let _ = tokio::io::copy_bidirectional(&mut conn, &mut backend).await;
-            }
-        });
-    }
-}
-
-async fn kubectl_over_spdy(kubelet: SocketAddr, root: &Path, web_port: u16) -> Result<()> {
-    let bin = e2e::upstream_kubectl(27).context("upstream kubectl 1.27 is not installed")?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let stand_in = tokio::spawn(apiserver_stand_in(
-        listener,
-        kubelet,
-        root.join("pki/kubelet.crt"),
-    ));
-    let kubeconfig = root.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\n\
-             users:\n- name: u\n  user:\n    token: test\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: {NS}\n\
-             current-context: c\n"
-        ),
-    )?;
-    let result = async {
-        let mut exec = tokio::process::Command::new(&bin)
-            .arg(format!("--kubeconfig={}", kubeconfig.display()))
-            .args([
-                "exec",
-                "-i",
-                POD,
-                "-c",
-                "web",
-                "--",
-                "sh",
-                "-c",
-                "cat; exit 4",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let mut stdin = exec.stdin.take().context("no stdin")?;
-        stdin.write_all(b"hello\n").await?;
-        drop(stdin);
-        let out = tokio::time::timeout(Duration::from_secs(30), exec.wait_with_output())
-            .await
-            .context("kubectl 1.27 exec -i did not end")??;
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-        );
-        ensure!(
-            out.status.code() == Some(4) && stdout == "hello\n",
-            "kubectl 1.27 exec -i over SPDY: {:?} {stdout:?} {stderr:?}",
-            out.status
-        );
-        let local = free_port();
-        let mut forward = tokio::process::Command::new(&bin)
-            .arg(format!("--kubeconfig={}", kubeconfig.display()))
-            .args(["port-forward", POD, &format!("{local}:{web_port}")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let forwarded = async {
-            let mut lines =
-                tokio::io::BufReader::new(forward.stdout.take().context("no stdout")?).lines();
-            while let Some(line) = lines.next_line().await? {
-                if line.starts_with("Forwarding from 127.0.0.1") {
-                    break;
-                }
-            }
-            let mut c = TcpStream::connect(("127.0.0.1", local)).await?;
-            c.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
-            let mut reply = Vec::new();
-            c.read_to_end(&mut reply).await?;
-            anyhow::Ok(String::from_utf8_lossy(&reply).into_owned())
-        };
-        let reply = tokio::time::timeout(Duration::from_secs(30), forwarded).await;
-        let _ = forward.kill().await;
-        let reply = reply.context("kubectl 1.27 port-forward timed out")??;
-        ensure!(
-            reply.starts_with("HTTP/1.1 200 OK") && reply.ends_with("hello-pf\n"),
-            "kubectl 1.27 port-forward over SPDY: {reply:?}"
-        );
-        Ok(())
-    }
-    .await;
-    stand_in.abort();
-    result
 }
