@@ -10,6 +10,12 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 
 use crate::framework::NodeInfo;
 
+/// The cache shared by the informer handlers and the scheduling loop. A handler that
+/// panicked left it consistent (each method changes it in one step), so a poisoned lock is used.
+pub fn lock(cache: &std::sync::Mutex<Cache>) -> std::sync::MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[derive(Default)]
 pub struct Cache {
     nodes: HashMap<String, NodeInfo>,

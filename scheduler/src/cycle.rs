@@ -139,7 +139,7 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        crate::cache::lock(&self.cache)
     }
 
     /// Schedules pods until the queue closes.

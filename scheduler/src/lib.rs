@@ -185,9 +185,6 @@ async fn schedule(
         })
         .collect();
     let cache = Arc::new(Mutex::new(Cache::default()));
-    fn locked(c: &Mutex<Cache>) -> std::sync::MutexGuard<'_, Cache> {
-        c.lock().unwrap_or_else(|e| e.into_inner())
-    }
     let gates: Vec<Arc<dyn framework::PreEnqueuePlugin>> = profiles
         .values()
         .flat_map(|p| p.pre_enqueue.iter().cloned())
@@ -200,10 +197,11 @@ async fn schedule(
         nodes.add_event_handler(move |n| {
             match &n {
                 Notification::Added(node) | Notification::Updated { new: node, .. } => {
-                    locked(&cache).set_node(node.clone());
+                    cache::lock(&cache).set_node(node.clone());
                 }
                 Notification::Deleted(node) => {
-                    locked(&cache).remove_node(node.metadata.name.as_deref().unwrap_or_default());
+                    cache::lock(&cache)
+                        .remove_node(node.metadata.name.as_deref().unwrap_or_default());
                 }
             }
             if !matches!(n, Notification::Deleted(_)) {
@@ -227,13 +225,13 @@ async fn schedule(
                     if !node.is_empty() {
                         queue.remove(&key);
                         if matches!(phase, Some("Succeeded") | Some("Failed")) {
-                            locked(&cache).remove_pod(&key);
+                            cache::lock(&cache).remove_pod(&key);
                             queue.move_all_to_active_or_backoff();
                         } else {
-                            locked(&cache).add_pod(&key, &node, pod.clone());
+                            cache::lock(&cache).add_pod(&key, &node, pod.clone());
                         }
                     } else if pending(pod) && names.iter().any(|s| s == scheduler_name(pod)) {
-                        if locked(&cache).is_assumed(&key) {
+                        if cache::lock(&cache).is_assumed(&key) {
                             return;
                         }
                         if gates.iter().all(|g| g.pre_enqueue(pod).is_success()) {
@@ -252,7 +250,7 @@ async fn schedule(
                         .as_ref()
                         .and_then(|s| s.node_name.as_deref())
                         .is_some_and(|n| !n.is_empty());
-                    locked(&cache).remove_pod(&key);
+                    cache::lock(&cache).remove_pod(&key);
                     if was_assigned {
                         queue.move_all_to_active_or_backoff();
                     }
